@@ -1,0 +1,1 @@
+"""Eligibility (精准识别): policies as data, explained assessments."""

@@ -1,0 +1,1 @@
+"""Shared infrastructure for every Fupin service (no business types live here)."""

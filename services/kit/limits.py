@@ -1,0 +1,88 @@
+"""Request body caps: size and JSON nesting depth, checked before any handler parses the body."""
+
+import re
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.kit.errors import error_response
+
+_JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def json_depth_exceeds(body: bytes, limit: int) -> bool:
+    """True when arrays/objects nest deeper than `limit` (strings are skipped, so '[' in text is fine)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for match in _JSON_TOKEN.finditer(body):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
+class RequestLimitsMiddleware:
+    """413 for bodies over `max_body_bytes`, 400 for JSON nested deeper than `max_json_depth`."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_json_depth: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.max_json_depth = max_json_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        content_type = headers.get(b"content-type", b"")
+        if b"json" in content_type and json_depth_exceeds(body, self.max_json_depth):
+            response = error_response(
+                400,
+                "json_too_deep",
+                f"JSON nests deeper than {self.max_json_depth} levels.",
+                f"JSON 嵌套层数超过 {self.max_json_depth} 层。",
+            )
+            await response(scope, receive, send)
+            return
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            413,
+            "payload_too_large",
+            f"Request body exceeds {self.max_body_bytes} bytes.",
+            f"请求体超过 {self.max_body_bytes} 字节上限。",
+        )
+        await response(scope, receive, send)

@@ -1,0 +1,242 @@
+"""Event feeds: an outbox written in the business transaction, served in order, consumed idempotently."""
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+import zlib
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+from sqlalchemy import String, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.kit.auth import Principal, require_scope
+from services.kit.database import BigIntId, Database, utcnow
+from services.kit.observability import current_request_id
+
+logger = logging.getLogger("fupin.feed")
+
+
+class OutboxMixin:
+    """Columns of a service's outbox table; `sequence` is given once the row is committed."""
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
+    sequence: Mapped[int | None] = mapped_column(BigIntId, unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    occurred_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    request_id: Mapped[str] = mapped_column(String(128), default="-")
+
+
+class ConsumerCursorMixin:
+    """How far a consumer has applied another service's feed, kept in the consumer's database."""
+
+    feed: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(BigIntId, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FeedEvent(BaseModel):
+    """One event as served on a feed."""
+
+    sequence: int
+    event_id: uuid.UUID
+    type: str
+    key: str
+    occurred_at: dt.datetime
+    payload: dict[str, Any]
+
+
+class FeedPage(BaseModel):
+    """Events after a cursor, in order; `next_after` is the cursor to ask with next."""
+
+    events: list[FeedEvent]
+    next_after: int
+
+
+def publish(
+    session: AsyncSession, model: type[OutboxMixin], event_type: str, key: str, payload: dict[str, Any]
+) -> None:
+    """Add an event to the outbox; it is committed (or not) with the change that caused it."""
+    session.add(
+        model(type=event_type, key=key, payload=payload, request_id=current_request_id())  # type: ignore[call-arg]
+    )
+
+
+async def assign_sequences(
+    session: AsyncSession, model: type[OutboxMixin], schema: str, batch: int = 5000
+) -> None:
+    """Number committed rows in one place, under a lock, so the feed never skips a late commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        lock_key = zlib.crc32(f"{schema}.outbox".encode())
+        await session.execute(select(func.pg_advisory_xact_lock(lock_key)))
+    last = (await session.execute(select(func.coalesce(func.max(model.sequence), 0)))).scalar_one()
+    ids = (
+        await session.execute(
+            select(model.id).where(model.sequence.is_(None)).order_by(model.id).limit(batch)
+        )
+    ).scalars().all()
+    if ids:
+        await session.execute(
+            update(model),
+            [{"id": row_id, "sequence": last + n} for n, row_id in enumerate(ids, start=1)],
+        )
+
+
+async def read_feed(database: Database, model: type[OutboxMixin], after: int, limit: int) -> FeedPage:
+    async with database.sessionmaker() as session, session.begin():
+        await assign_sequences(session, model, database.schema)
+    async with database.sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(model).where(model.sequence > after).order_by(model.sequence).limit(limit)
+            )
+        ).scalars().all()
+    events = [
+        FeedEvent(
+            sequence=row.sequence or 0,
+            event_id=row.event_id,
+            type=row.type,
+            key=row.key,
+            occurred_at=row.occurred_at,
+            payload=row.payload,
+        )
+        for row in rows
+    ]
+    return FeedPage(events=events, next_after=events[-1].sequence if events else after)
+
+
+def feed_router(model: type[OutboxMixin], scope: str, description: str) -> APIRouter:
+    """GET /internal/v1/events?after=N: this service's feed, for services holding `scope`."""
+    router = APIRouter(prefix="/internal/v1", tags=["internal"])
+
+    @router.get("/events", response_model=FeedPage, summary=description)
+    async def events(
+        request: Request,
+        _principal: Annotated[Principal, Depends(require_scope(scope))],
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> FeedPage:
+        return await read_feed(request.app.state.database, model, after, limit)
+
+    return router
+
+
+FetchPage = Callable[[int, int], Awaitable[FeedPage]]
+HandleEvent = Callable[[AsyncSession, FeedEvent], Awaitable[None]]
+
+
+class FeedConsumer:
+    """Pulls a feed after its stored cursor and applies each event once, cursor and effect together."""
+
+    def __init__(
+        self,
+        *,
+        feed: str,
+        database: Database,
+        cursor_model: type[ConsumerCursorMixin],
+        fetch_page: FetchPage,
+        handle: HandleEvent,
+        poll_seconds: float = 0.5,
+        page_size: int = 200,
+    ) -> None:
+        self.feed = feed
+        self.database = database
+        self.cursor_model = cursor_model
+        self.fetch_page = fetch_page
+        self.handle = handle
+        self.poll_seconds = poll_seconds
+        self.page_size = page_size
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    async def position(self) -> int:
+        async with self.database.sessionmaker() as session:
+            row = await session.get(self.cursor_model, self.feed)
+            return row.position if row else 0
+
+    async def _locked_cursor(self, session: AsyncSession) -> ConsumerCursorMixin:
+        stmt = select(self.cursor_model).where(self.cursor_model.feed == self.feed)
+        if not self.database.is_sqlite:
+            stmt = stmt.with_for_update()
+        row = (await session.execute(stmt)).scalar_one_or_none()
+        if row is None:
+            async with self.database.sessionmaker() as creator:
+                creator.add(self.cursor_model(feed=self.feed, position=0))  # type: ignore[call-arg]
+                try:
+                    await creator.commit()
+                except IntegrityError:
+                    await creator.rollback()
+            row = (await session.execute(stmt)).scalar_one()
+        return row
+
+    async def run_once(self) -> int:
+        """Apply one page; returns how many events were new."""
+        page = await self.fetch_page(await self.position(), self.page_size)
+        if not page.events:
+            return 0
+        applied = 0
+        async with self.database.sessionmaker() as session, session.begin():
+            cursor = await self._locked_cursor(session)
+            for event in page.events:
+                if event.sequence <= cursor.position:
+                    continue  # another replica got here first
+                await self.handle(session, event)
+                cursor.position = event.sequence
+                applied += 1
+        return applied
+
+    async def drain(self) -> int:
+        """Apply everything available now (used by tests and one-shot catch-up)."""
+        total = 0
+        while True:
+            applied = await self.run_once()
+            total += applied
+            if applied == 0:
+                return total
+
+    async def _run_forever(self) -> None:
+        backoff = self.poll_seconds
+        while True:
+            try:
+                applied = await self.run_once()
+                backoff = self.poll_seconds
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("feed %s: applying a page failed; will retry", self.feed)
+                applied = 0
+                backoff = min(backoff * 2, 30.0)
+            if applied < self.page_size:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+                except TimeoutError:
+                    pass
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run_forever(), name=f"feed:{self.feed}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None

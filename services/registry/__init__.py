@@ -1,0 +1,1 @@
+"""Registry (建档立卡): households, members, surveys, identification and exit."""

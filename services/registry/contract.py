@@ -1,0 +1,61 @@
+"""What other services may know of the registry (建档立卡): its paths, scopes, events and client."""
+
+import datetime as dt
+import uuid
+
+from pydantic import BaseModel
+
+from services.kit.http import ServiceClient
+
+NAME = "registry"
+PUBLIC_PATH_PREFIXES = ("/api/v1/households", "/api/v1/surveys")
+EVENTS_SCOPE = "registry:events"
+PAYEE_SCOPE = "registry:payee"
+CLIENT_SCOPES: tuple[str, ...] = ()
+
+HOUSEHOLD_CHANGED = "household.changed"
+
+
+class MemberFacts(BaseModel):
+    """What eligibility needs of a member (no name, no ID number)."""
+
+    member_id: uuid.UUID
+    relation: str
+    sex: str
+    birth_date: dt.date
+    labour_capacity: str
+
+
+class HouseholdChanged(BaseModel):
+    """Event `household.changed`: the household as of `version`."""
+
+    household_id: uuid.UUID
+    version: int
+    village_code: str
+    status: str
+    member_count: int
+    per_capita_net_income_fen: int
+    housing_safety_grade: str | None
+    members: list[MemberFacts]
+
+
+class Payee(BaseModel):
+    """Where a household's subsidies are paid (一卡通): the head's name and account."""
+
+    household_id: uuid.UUID
+    account_name: str
+    bank_name: str
+    account_number: str
+
+
+class RegistryClient(ServiceClient):
+    """Typed client for the registry's internal API; `events()` is the household feed."""
+
+    service_name = NAME
+
+    async def payee(self, household_id: uuid.UUID) -> Payee | None:
+        response = await self._get(f"/internal/v1/households/{household_id}/payee")
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return Payee.model_validate_json(response.content)

@@ -1,0 +1,1 @@
+"""Subsidy (扶贫资金): programs, ledger, payments through partner banks."""

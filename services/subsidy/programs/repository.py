@@ -1,0 +1,25 @@
+"""Queries on programs."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.subsidy.models import Program
+
+
+async def get(session: AsyncSession, program_id: uuid.UUID) -> Program | None:
+    return await session.get(Program, program_id)
+
+
+async def code_taken(session: AsyncSession, code: str) -> bool:
+    return (await session.execute(select(Program.id).where(Program.code == code))).first() is not None
+
+
+async def list_programs(session: AsyncSession, counties: set[str] | None) -> Sequence[Program]:
+    """Programs of these counties (None: all)."""
+    stmt = select(Program).order_by(Program.year, Program.code)
+    if counties is not None:
+        stmt = stmt.where(Program.county_code.in_(counties))
+    return (await session.execute(stmt)).scalars().all()
