@@ -46,3 +46,8 @@ def create_app(settings: EligibilitySettings, links: ServiceLinks | None = None)
     app.include_router(policies_router)
     app.include_router(feed_router(OutboxEvent, contract.EVENTS_SCOPE, "Assessment feed / 评估事件流"))
     return app
+
+
+def app_from_env() -> FastAPI:
+    """Separate mode: `uvicorn --factory services.eligibility.app:app_from_env`, settings from ELIGIBILITY_* variables."""
+    return create_app(EligibilitySettings())

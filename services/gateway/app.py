@@ -78,3 +78,8 @@ def create_app(settings: GatewaySettings, links: ServiceLinks | None = None) -> 
         return await forward(request, request.app.state.links, settings.downstream_timeout_seconds)
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """Separate mode: `uvicorn --factory services.gateway.app:app_from_env`, settings from GATEWAY_* variables."""
+    return create_app(GatewaySettings())

@@ -162,23 +162,26 @@ class FeedConsumer:
             row = await session.get(self.cursor_model, self.feed)
             return row.position if row else 0
 
+    async def _ensure_cursor(self) -> None:
+        """Create the cursor row in its own transaction (a concurrent replica may win the race)."""
+        async with self.database.sessionmaker() as session:
+            if await session.get(self.cursor_model, self.feed) is not None:
+                return
+            session.add(self.cursor_model(feed=self.feed, position=0))  # type: ignore[call-arg]
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+
     async def _locked_cursor(self, session: AsyncSession) -> ConsumerCursorMixin:
         stmt = select(self.cursor_model).where(self.cursor_model.feed == self.feed)
         if not self.database.is_sqlite:
             stmt = stmt.with_for_update()
-        row = (await session.execute(stmt)).scalar_one_or_none()
-        if row is None:
-            async with self.database.sessionmaker() as creator:
-                creator.add(self.cursor_model(feed=self.feed, position=0))  # type: ignore[call-arg]
-                try:
-                    await creator.commit()
-                except IntegrityError:
-                    await creator.rollback()
-            row = (await session.execute(stmt)).scalar_one()
-        return row
+        return (await session.execute(stmt)).scalar_one()
 
     async def run_once(self) -> int:
         """Apply one page; returns how many events were new."""
+        await self._ensure_cursor()
         page = await self.fetch_page(await self.position(), self.page_size)
         if not page.events:
             return 0

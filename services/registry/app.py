@@ -30,3 +30,8 @@ def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) ->
     app.include_router(households_internal)
     app.include_router(feed_router(OutboxEvent, contract.EVENTS_SCOPE, "Household change feed / 农户变更事件流"))
     return app
+
+
+def app_from_env() -> FastAPI:
+    """Separate mode: `uvicorn --factory services.registry.app:app_from_env`, settings from REGISTRY_* variables."""
+    return create_app(RegistrySettings())

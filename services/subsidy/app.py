@@ -57,3 +57,8 @@ def create_app(settings: SubsidySettings, links: ServiceLinks | None = None) -> 
     app.include_router(bank_router)
     app.include_router(feed_router(OutboxEvent, contract.EVENTS_SCOPE, "Payment feed / 支付事件流"))
     return app
+
+
+def app_from_env() -> FastAPI:
+    """Separate mode: `uvicorn --factory services.subsidy.app:app_from_env`, settings from SUBSIDY_* variables."""
+    return create_app(SubsidySettings())

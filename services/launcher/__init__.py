@@ -1,0 +1,1 @@
+"""Composition root: starts the four services together (embedded) or prepares a deployment."""

@@ -1,0 +1,63 @@
+"""`python -m services.launcher`: run everything embedded, or prepare a separate deployment."""
+
+import asyncio
+import os
+from pathlib import Path
+
+import typer
+
+from services.gateway.auth.passwords import Passwords
+from services.gateway.bootstrap import ensure_admin
+from services.gateway.config import GatewaySettings
+from services.kit.database import Database
+from services.kit.migrations import SERVICES, upgrade
+from services.launcher import embedded
+
+cli = typer.Typer(help="Fupin launcher / 扶贫平台启动器", no_args_is_help=False, add_completion=False)
+
+
+@cli.callback(invoke_without_command=True)
+def main(ctx: typer.Context) -> None:
+    """Without a command: run the embedded system."""
+    if ctx.invoked_subcommand is None:
+        embedded.run(Path(os.environ.get("FUPIN_DATA_DIR", "data")), "127.0.0.1", 8000, 8001)
+
+
+@cli.command()
+def run(
+    data_dir: Path = typer.Option(Path("data"), envvar="FUPIN_DATA_DIR", help="SQLite files and secrets"),
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+    bank_port: int = typer.Option(8001),
+) -> None:
+    """Run all four services in one process on SQLite, with the bank simulator (一键运行)."""
+    embedded.run(data_dir, host, port, bank_port)
+
+
+@cli.command()
+def prepare() -> None:
+    """Separate mode, one-shot job: migrate every schema ({SERVICE}_DATABASE_URL) and create the first admin."""
+    for service in SERVICES:
+        upgrade(service, os.environ[f"{service.upper()}_DATABASE_URL"])
+        typer.echo(f"migrated {service}")
+    settings = GatewaySettings()
+
+    async def admin() -> str | None:
+        database = Database(settings.database_url, settings.db_schema, 1)
+        try:
+            return await ensure_admin(
+                database,
+                Passwords(settings),
+                os.environ.get("FUPIN_ADMIN_USERNAME", "admin"),
+                os.environ.get("FUPIN_ADMIN_PASSWORD"),
+            )
+        finally:
+            await database.dispose()
+
+    generated = asyncio.run(admin())
+    if generated:
+        typer.echo(f"first admin: admin / {generated} (shown once)")
+
+
+if __name__ == "__main__":
+    cli()

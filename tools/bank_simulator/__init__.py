@@ -1,0 +1,1 @@
+"""A partner bank over real HTTP: idempotent payment instructions, signed callbacks, injectable faults."""
