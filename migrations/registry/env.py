@@ -1,6 +1,6 @@
 """Alembic environment of the registry schema."""
 
-from services.registry.models import Base
 from services.kit.migrations import run_environment
+from services.registry.models import Base
 
 run_environment("registry", Base.metadata)

@@ -1,6 +1,6 @@
 """Alembic environment of the subsidy schema."""
 
-from services.subsidy.models import Base
 from services.kit.migrations import run_environment
+from services.subsidy.models import Base
 
 run_environment("subsidy", Base.metadata)

@@ -49,5 +49,5 @@ def create_app(settings: EligibilitySettings, links: ServiceLinks | None = None)
 
 
 def app_from_env() -> FastAPI:
-    """Separate mode: `uvicorn --factory services.eligibility.app:app_from_env`, settings from ELIGIBILITY_* variables."""
+    """Separate mode (uvicorn --factory …:app_from_env): settings from ELIGIBILITY_* variables."""
     return create_app(EligibilitySettings())

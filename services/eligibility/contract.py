@@ -34,4 +34,3 @@ class EligibilityClient(ServiceClient):
     """Typed client for the eligibility service's internal API; `events()` is the assessment feed."""
 
     service_name = NAME
-

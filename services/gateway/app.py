@@ -81,5 +81,5 @@ def create_app(settings: GatewaySettings, links: ServiceLinks | None = None) -> 
 
 
 def app_from_env() -> FastAPI:
-    """Separate mode: `uvicorn --factory services.gateway.app:app_from_env`, settings from GATEWAY_* variables."""
+    """Separate mode (uvicorn --factory …:app_from_env): settings from GATEWAY_* variables."""
     return create_app(GatewaySettings())

@@ -38,7 +38,9 @@ async def register_service_clients(session: AsyncSession, clients: dict[str, str
             client.scopes = scopes
 
 
-async def ensure_admin(database: Database, passwords: Passwords, username: str, password: str | None) -> str | None:
+async def ensure_admin(
+    database: Database, passwords: Passwords, username: str, password: str | None
+) -> str | None:
     """Create the first admin when no admin exists; returns the generated password, if one was made."""
     async with database.sessionmaker() as session, session.begin():
         users = (await session.execute(select(User))).scalars().all()

@@ -37,7 +37,7 @@ class UserCreate(RequestModel):
     display_name: Annotated[str, Field(min_length=1, max_length=100)]
     password: Annotated[str, Field(min_length=10, max_length=256)]
     roles: Annotated[list[Role], Field(min_length=1, max_length=7)]
-    regions: Annotated[list[DivisionCode], Field(max_length=200)] = []
+    regions: Annotated[list[DivisionCode], Field(max_length=200)] = Field(default_factory=list)
 
 
 class UserOut(ResponseModel):

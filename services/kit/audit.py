@@ -1,6 +1,7 @@
 """Append-only audit trail, hash-chained: each sealed record holds the hash of the one before."""
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -105,18 +106,25 @@ async def seal(session: AsyncSession, model: type[AuditMixin], schema: str, batc
             .limit(1)
         )
     ).first()
-    position, previous = (last[0], last[1]) if last else (0, GENESIS)
+    position = int(last[0] or 0) if last else 0
+    previous = str(last[1]) if last else GENESIS
     rows = (
-        await session.execute(
-            select(model).where(model.chain_position.is_(None)).order_by(model.id).limit(batch)
+        (
+            await session.execute(
+                select(model).where(model.chain_position.is_(None)).order_by(model.id).limit(batch)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     updates = []
     for row in rows:
         position += 1
         row.chain_position = position
         digest = chain_hash(previous, row)
-        updates.append({"id": row.id, "chain_position": position, "previous_hash": previous, "record_hash": digest})
+        updates.append(
+            {"id": row.id, "chain_position": position, "previous_hash": previous, "record_hash": digest}
+        )
         previous = digest
     for row in rows:
         session.expunge(row)
@@ -181,8 +189,6 @@ class AuditSealer:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None

@@ -100,9 +100,7 @@ async def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized(
-            "Missing bearer token.", "缺少访问令牌。", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise Unauthorized("Missing bearer token.", "缺少访问令牌。", headers={"WWW-Authenticate": "Bearer"})
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
         claims = await verifier.verify(credentials.credentials)
@@ -122,9 +120,7 @@ def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]
     """Dependency: the caller must be a person holding one of these roles (admins always pass)."""
 
     async def dependency(principal: PrincipalDep) -> Principal:
-        if principal.kind is PrincipalKind.USER and (
-            principal.is_admin or principal.has_role(*roles)
-        ):
+        if principal.kind is PrincipalKind.USER and (principal.is_admin or principal.has_role(*roles)):
             return principal
         raise Forbidden("Your role may not do this.", "您的角色无权执行此操作。")
 

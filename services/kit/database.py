@@ -45,9 +45,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             raise ValueError("naive datetime given for a UTC column")
         return value.astimezone(dt.UTC)
 
-    def process_result_value(
-        self, value: dt.datetime | None, dialect: Dialect
-    ) -> dt.datetime | None:
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:

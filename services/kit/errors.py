@@ -134,9 +134,7 @@ def error_response(
         request_id=current_request_id(),
         fields=fields,
     )
-    return JSONResponse(
-        envelope.model_dump(exclude_none=True), status_code=status_code, headers=headers
-    )
+    return JSONResponse(envelope.model_dump(exclude_none=True), status_code=status_code, headers=headers)
 
 
 _STATUS_CODES = {
@@ -182,7 +180,7 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         code, zh = _STATUS_CODES.get(exc.status_code, ("error", "请求失败"))
         detail = exc.detail if isinstance(exc.detail, str) else code
-        return error_response(exc.status_code, code, detail, zh, headers=exc.headers)
+        return error_response(exc.status_code, code, detail, zh, headers=dict(exc.headers or {}))
 
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(RequestValidationError, validation_error)

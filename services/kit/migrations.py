@@ -2,10 +2,11 @@
 
 import asyncio
 import os
-from typing import Any
 from pathlib import Path
+from typing import Any, Literal
 
 from alembic import command, context
+from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
@@ -28,7 +29,7 @@ def upgrade(service: str, url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(service, url), revision)
 
 
-def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Write our column types as plain SQLAlchemy types, so migrations never import app code."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
@@ -53,7 +54,9 @@ def run_environment(service: str, metadata: MetaData) -> None:
             render_as_batch=not postgres,
             compare_type=True,
             render_item=_render_item,
-            include_name=lambda name, type_, _parents: not (type_ == "table" and str(name).startswith("alembic_version")),
+            include_name=lambda name, type_, _parents: (
+                not (type_ == "table" and str(name).startswith("alembic_version"))
+            ),
         )
         with context.begin_transaction():
             context.run_migrations()

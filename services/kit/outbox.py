@@ -1,6 +1,7 @@
 """Event feeds: an outbox written in the business transaction, served in order, consumed idempotently."""
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import uuid
@@ -77,12 +78,16 @@ async def assign_sequences(
     if session.get_bind().dialect.name == "postgresql":
         lock_key = zlib.crc32(f"{schema}.outbox".encode())
         await session.execute(select(func.pg_advisory_xact_lock(lock_key)))
-    last = (await session.execute(select(func.coalesce(func.max(model.sequence), 0)))).scalar_one()
+    last = int((await session.execute(select(func.coalesce(func.max(model.sequence), 0)))).scalar_one() or 0)
     ids = (
-        await session.execute(
-            select(model.id).where(model.sequence.is_(None)).order_by(model.id).limit(batch)
+        (
+            await session.execute(
+                select(model.id).where(model.sequence.is_(None)).order_by(model.id).limit(batch)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     if ids:
         await session.execute(
             update(model),
@@ -95,10 +100,14 @@ async def read_feed(database: Database, model: type[OutboxMixin], after: int, li
         await assign_sequences(session, model, database.schema)
     async with database.sessionmaker() as session:
         rows = (
-            await session.execute(
-                select(model).where(model.sequence > after).order_by(model.sequence).limit(limit)
+            (
+                await session.execute(
+                    select(model).where(model.sequence > after).order_by(model.sequence).limit(limit)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     events = [
         FeedEvent(
             sequence=row.sequence or 0,
@@ -219,10 +228,8 @@ class FeedConsumer:
                 backoff = min(backoff * 2, 30.0)
             if applied < self.page_size:
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=backoff)
-                except TimeoutError:
-                    pass
 
     def wake(self) -> None:
         self._wake.set()
@@ -234,10 +241,8 @@ class FeedConsumer:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     @property

@@ -3,6 +3,7 @@
 import re
 
 from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy.orm import QueryableAttribute
 
 LEVEL_LENGTHS = (2, 4, 6, 9, 12)
 LEVEL_NAMES = ("province", "city", "county", "township", "village")
@@ -37,7 +38,7 @@ def region_bounds(prefix: str) -> tuple[str, str]:
     return prefix.ljust(12, "0"), prefix.ljust(12, "9")
 
 
-def region_filter(column: ColumnElement[str], prefixes: tuple[str, ...]) -> ColumnElement[bool]:
+def region_filter(column: QueryableAttribute[str], prefixes: tuple[str, ...]) -> ColumnElement[bool]:
     """SQL condition: the code in `column` lies under one of `prefixes` ('' means everywhere)."""
     if any(prefix == "" for prefix in prefixes):
         return true()

@@ -9,9 +9,7 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", env_file=None)
 
-    database_url: str = Field(
-        description="postgresql+asyncpg://… or sqlite+aiosqlite:///path/to/file.db"
-    )
+    database_url: str = Field(description="postgresql+asyncpg://… or sqlite+aiosqlite:///path/to/file.db")
     db_schema: str = Field(description="PostgreSQL schema owned by this service")
     db_pool_size: int = 10
 

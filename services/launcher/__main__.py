@@ -3,6 +3,7 @@
 import asyncio
 import os
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -25,10 +26,12 @@ def main(ctx: typer.Context) -> None:
 
 @cli.command()
 def run(
-    data_dir: Path = typer.Option(Path("data"), envvar="FUPIN_DATA_DIR", help="SQLite files and secrets"),
-    host: str = typer.Option("127.0.0.1"),
-    port: int = typer.Option(8000),
-    bank_port: int = typer.Option(8001),
+    data_dir: Annotated[Path, typer.Option(envvar="FUPIN_DATA_DIR", help="SQLite files and secrets")] = Path(
+        "data"
+    ),
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    bank_port: int = 8001,
 ) -> None:
     """Run all four services in one process on SQLite, with the bank simulator (一键运行)."""
     embedded.run(data_dir, host, port, bank_port)
@@ -36,7 +39,7 @@ def run(
 
 @cli.command()
 def prepare() -> None:
-    """Separate mode, one-shot job: migrate every schema ({SERVICE}_DATABASE_URL) and create the first admin."""
+    """Separate mode, one-shot: migrate every schema ({SERVICE}_DATABASE_URL), create the first admin."""
     for service in SERVICES:
         upgrade(service, os.environ[f"{service.upper()}_DATABASE_URL"])
         typer.echo(f"migrated {service}")

@@ -1,6 +1,7 @@
 """Embedded mode: the whole system in one process on SQLite files, plus the bank simulator."""
 
 import asyncio
+import contextlib
 import os
 from pathlib import Path
 
@@ -24,8 +25,8 @@ def sqlite_urls(data_dir: Path) -> dict[str, str]:
 
 
 async def serve(data_dir: Path, host: str, port: int, bank_port: int) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    system_secrets = SystemSecrets.load_or_create(data_dir / "secrets.json")
+    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+    system_secrets = await asyncio.to_thread(SystemSecrets.load_or_create, data_dir / "secrets.json")
     urls = sqlite_urls(data_dir)
     await asyncio.to_thread(migrate_all, urls)
     bank_url = f"http://127.0.0.1:{bank_port}"
@@ -40,13 +41,15 @@ async def serve(data_dir: Path, host: str, port: int, bank_port: int) -> None:
     bank = create_bank(f"http://127.0.0.1:{port}/api/v1/bank/callbacks", system_secrets.bank_webhook_secret)
     servers = [
         uvicorn.Server(uvicorn.Config(gateway, host=host, port=port, lifespan="off", log_level="warning")),
-        uvicorn.Server(uvicorn.Config(bank, host="127.0.0.1", port=bank_port, lifespan="off", log_level="warning")),
+        uvicorn.Server(
+            uvicorn.Config(bank, host="127.0.0.1", port=bank_port, lifespan="off", log_level="warning")
+        ),
     ]
     async with system.running():
         lines = [
             f"Gateway 网关:        http://{host}:{port}  (API docs: http://{host}:{port}/docs)",
             f"Bank simulator 银行模拟器: {bank_url}",
-            f"Data 数据目录:        {data_dir.resolve()}",
+            f"Data 数据目录:        {data_dir}",
         ]
         if generated:
             lines.append(f"First admin 初始管理员: admin / {generated}   (shown once / 仅显示一次)")
@@ -56,7 +59,5 @@ async def serve(data_dir: Path, host: str, port: int, bank_port: int) -> None:
 
 def run(data_dir: Path, host: str, port: int, bank_port: int) -> None:
     configure_logging(os.environ.get("FUPIN_LOG_LEVEL", "WARNING"))
-    try:
-        asyncio.run(serve(data_dir, host, port, bank_port))
-    except KeyboardInterrupt:
-        pass
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(data_dir.resolve(), host, port, bank_port))

@@ -91,38 +91,40 @@ def build_system(
     links = ServiceLinks()
     common = {"run_background_tasks": run_background_tasks, "feed_poll_seconds": feed_poll_seconds}
 
-    def service_credentials(name: str) -> dict[str, str]:
-        return {"client_id": service_client_id(name), "client_secret": system_secrets.service_secrets[name]}
+    def settings_of(service: str, **values: object) -> dict[str, object]:
+        credentials = (
+            {
+                "client_id": service_client_id(service),
+                "client_secret": system_secrets.service_secrets[service],
+            }
+            if service != "gateway"
+            else {"service_clients": system_secrets.service_secrets}
+        )
+        return {"database_url": database_urls[service], **common, **credentials, **values}
 
     apps = {
-        "gateway": create_gateway(
-            GatewaySettings(
-                database_url=database_urls["gateway"], service_clients=system_secrets.service_secrets, **common
-            ),
-            links,
-        ),
+        "gateway": create_gateway(GatewaySettings.model_validate(settings_of("gateway")), links),
         "registry": create_registry(
-            RegistrySettings(
-                database_url=database_urls["registry"],
-                pii_encryption_key=system_secrets.pii_encryption_key,
-                pii_index_key=system_secrets.pii_index_key,
-                **service_credentials("registry"),
-                **common,
+            RegistrySettings.model_validate(
+                settings_of(
+                    "registry",
+                    pii_encryption_key=system_secrets.pii_encryption_key,
+                    pii_index_key=system_secrets.pii_index_key,
+                )
             ),
             links,
         ),
         "eligibility": create_eligibility(
-            EligibilitySettings(database_url=database_urls["eligibility"], **service_credentials("eligibility"), **common),
-            links,
+            EligibilitySettings.model_validate(settings_of("eligibility")), links
         ),
         "subsidy": create_subsidy(
-            SubsidySettings(
-                database_url=database_urls["subsidy"],
-                bank_url=bank_url,
-                bank_webhook_secret=system_secrets.bank_webhook_secret,
-                dispatch_retry_seconds=dispatch_retry_seconds,
-                **service_credentials("subsidy"),
-                **common,
+            SubsidySettings.model_validate(
+                settings_of(
+                    "subsidy",
+                    bank_url=bank_url,
+                    bank_webhook_secret=system_secrets.bank_webhook_secret,
+                    dispatch_retry_seconds=dispatch_retry_seconds,
+                )
             ),
             links,
         ),

@@ -28,10 +28,12 @@ def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) ->
     app.include_router(surveys_router)
     app.include_router(households_router)
     app.include_router(households_internal)
-    app.include_router(feed_router(OutboxEvent, contract.EVENTS_SCOPE, "Household change feed / 农户变更事件流"))
+    app.include_router(
+        feed_router(OutboxEvent, contract.EVENTS_SCOPE, "Household change feed / 农户变更事件流")
+    )
     return app
 
 
 def app_from_env() -> FastAPI:
-    """Separate mode: `uvicorn --factory services.registry.app:app_from_env`, settings from REGISTRY_* variables."""
+    """Separate mode (uvicorn --factory …:app_from_env): settings from REGISTRY_* variables."""
     return create_app(RegistrySettings())

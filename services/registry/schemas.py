@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from services.registry.vocabulary import LabourCapacity, Relation, SafetyGrade, Sex
 from services.kit.schemas import DivisionCode, RequestModel, ResponseModel
+from services.registry.vocabulary import LabourCapacity, Relation, SafetyGrade, Sex
 
 Fen = Annotated[int, Field(ge=0, le=100_000_000_00, description="amount in fen (分)")]
 IdNumber = Annotated[str, StringConstraints(pattern=r"^\d{17}[\dXx]$")]

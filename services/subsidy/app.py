@@ -60,5 +60,5 @@ def create_app(settings: SubsidySettings, links: ServiceLinks | None = None) -> 
 
 
 def app_from_env() -> FastAPI:
-    """Separate mode: `uvicorn --factory services.subsidy.app:app_from_env`, settings from SUBSIDY_* variables."""
+    """Separate mode (uvicorn --factory …:app_from_env): settings from SUBSIDY_* variables."""
     return create_app(SubsidySettings())

@@ -32,4 +32,3 @@ class SubsidyClient(ServiceClient):
     """Typed client for the subsidy service's internal API; `events()` is the payment feed."""
 
     service_name = NAME
-

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.kit.audit import AuditMixin
-from services.kit.database import BigIntId, TYPE_ANNOTATION_MAP, Timestamped, new_metadata, utcnow
+from services.kit.database import TYPE_ANNOTATION_MAP, BigIntId, Timestamped, new_metadata, utcnow
 from services.kit.outbox import ConsumerCursorMixin, OutboxMixin
 
 

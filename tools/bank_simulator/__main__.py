@@ -14,7 +14,9 @@ def main() -> None:
     parser.add_argument("--callback-url", default="")
     parser.add_argument("--secret", default="")
     args = parser.parse_args()
-    uvicorn.run(create_app(args.callback_url, args.secret), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(
+        create_app(args.callback_url, args.secret), host=args.host, port=args.port, log_level="warning"
+    )
 
 
 if __name__ == "__main__":

@@ -17,5 +17,7 @@ router = APIRouter(prefix="/api/v1/assessments", tags=["assessments / 识别评�
     response_model=AssessmentOut,
     summary="A household's latest assessment, with reasons / 农户最新评估结果",
 )
-async def latest_assessment(household_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> AssessmentOut:
+async def latest_assessment(
+    household_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> AssessmentOut:
     return await service.latest(session, household_id, principal)

@@ -9,7 +9,9 @@ from services.eligibility.models import Policy
 
 
 async def get_by_code_version(session: AsyncSession, code: str, version: int) -> Policy | None:
-    result = await session.execute(select(Policy).where(Policy.code == code, Policy.policy_version == version))
+    result = await session.execute(
+        select(Policy).where(Policy.code == code, Policy.policy_version == version)
+    )
     return result.scalar_one_or_none()
 
 

@@ -51,7 +51,7 @@ def _dotted(node: ast.expr) -> list[str] | None:
 
 
 def compile_expression(source: str, known_names: Mapping[str, set[str] | None]) -> Evaluator:
-    """Compile `source` into a function of a context; `known_names` maps roots to allowed fields (None: any)."""
+    """Compile `source` to a function of a context; `known_names`: root -> allowed fields (None: any)."""
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:

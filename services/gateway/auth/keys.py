@@ -30,9 +30,7 @@ class KeyRing:
         records = await repository.list_signing_keys(session)
         if not any(record.retired_at is None for record in records):
             key = generate_signing_key()
-            session.add(
-                SigningKeyRecord(kid=key.kid, private_pem=key.private_pem, public_jwk=key.public_jwk)
-            )
+            session.add(SigningKeyRecord(kid=key.kid, private_pem=key.private_pem, public_jwk=key.public_jwk))
             await session.flush()
             records = await repository.list_signing_keys(session)
         now = dt.datetime.now(dt.UTC)

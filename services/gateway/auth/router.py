@@ -41,7 +41,11 @@ async def token(
     client_secret: Annotated[str, Form(min_length=1, max_length=256)],
 ) -> TokenResponse | JSONResponse:
     if grant_type != "client_credentials":
-        raise BadRequest("Only grant_type=client_credentials is supported.", "仅支持客户端凭证授权。", code="unsupported_grant_type")
+        raise BadRequest(
+            "Only grant_type=client_credentials is supported.",
+            "仅支持客户端凭证授权。",
+            code="unsupported_grant_type",
+        )
     state = request.app.state
     result = await service.client_credentials(
         session, client_id, client_secret, keys=state.key_ring, settings=state.settings

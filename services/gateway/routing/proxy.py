@@ -37,7 +37,7 @@ async def forward(request: Request, links: ServiceLinks, timeout_seconds: float)
         upstream = await links.client(service).request(
             request.method,
             request.url.path,
-            params=request.query_params.multi_items(),
+            params=request.query_params.multi_items(),  # type: ignore[arg-type]  # list is accepted
             content=await request.body(),
             headers=headers,
             timeout=timeout_seconds,
@@ -47,7 +47,9 @@ async def forward(request: Request, links: ServiceLinks, timeout_seconds: float)
     except httpx.TransportError as exc:
         raise ServiceUnavailable(f"The {service} service is unavailable.", "下游服务暂不可用。") from exc
     if upstream.status_code >= 500:
-        logger.warning("%s answered %s for %s %s", service, upstream.status_code, request.method, request.url.path)
+        logger.warning(
+            "%s answered %s for %s %s", service, upstream.status_code, request.method, request.url.path
+        )
         if upstream.status_code == 503:
             raise ServiceUnavailable(f"The {service} service is unavailable.", "下游服务暂不可用。")
         raise BadGateway(f"The {service} service failed.", "下游服务出错。")

@@ -26,7 +26,9 @@ def check_id_number(number: str, birth_date: dt.date, sex: Sex) -> str:
     try:
         normalised = ric.validate(number)
     except ValidationError as exc:
-        raise InvalidIdNumber("ID number is not valid (GB 11643).", "身份证号码无效(校验位或出生日期不符)。") from exc
+        raise InvalidIdNumber(
+            "ID number is not valid (GB 11643).", "身份证号码无效(校验位或出生日期不符)。"
+        ) from exc
     if ric.get_birth_date(normalised) != birth_date:
         raise InvalidIdNumber("Birth date does not match the ID number.", "出生日期与身份证号码不一致。")
     id_sex = Sex.MALE if int(normalised[16]) % 2 else Sex.FEMALE

@@ -48,7 +48,11 @@ def validated_members(survey: SurveySubmit) -> list[str]:
         except InvalidIdNumber as exc:
             numbers.append(member.id_number.upper())
             problems.append(
-                FieldError(loc=["body", "members", position, "id_number"], message=str(exc), message_zh=exc.message_zh)
+                FieldError(
+                    loc=["body", "members", position, "id_number"],
+                    message=str(exc),
+                    message_zh=exc.message_zh,
+                )
             )
     heads = [m for m in survey.members if m.relation is Relation.HEAD]
     if len(heads) != 1:
@@ -218,7 +222,8 @@ async def apply_survey(
             await session.flush()
     except IntegrityError as exc:
         raise Conflict(
-            "A member is already an active member of another household.", "有成员已登记在其他户中。",
+            "A member is already an active member of another household.",
+            "有成员已登记在其他户中。",
             code="member_in_other_household",
         ) from exc
 
@@ -245,7 +250,7 @@ async def apply_survey(
 async def _refuse_members_of_other_households(
     session: AsyncSession, indexes: list[str], household: Household | None, principal: Principal
 ) -> None:
-    """409 naming the conflict when someone is already active elsewhere (only named if in the caller's regions)."""
+    """409 naming the conflict when a member is active elsewhere (named only within the caller's regions)."""
     conflicts = [
         (household_id, village_code)
         for _index, household_id, village_code in await repository.active_member_households(session, indexes)
@@ -258,7 +263,9 @@ async def _refuse_members_of_other_households(
             f"A member is already active in household {household_id}."
             if visible
             else "A member is already active in another household outside your regions.",
-            f"有成员已登记在户 {household_id} 中。" if visible else "有成员已登记在您管辖范围以外的其他户中。",
+            f"有成员已登记在户 {household_id} 中。"
+            if visible
+            else "有成员已登记在您管辖范围以外的其他户中。",
             code="member_in_other_household",
         )
 

@@ -40,7 +40,9 @@ def _replay(stored: SurveySubmission, digest: str) -> Intake:
     return Intake(SurveyResult.model_validate(stored.result), created=False)
 
 
-async def submit(session: AsyncSession, survey: SurveySubmit, *, principal: Principal, vault: PiiVault) -> Intake:
+async def submit(
+    session: AsyncSession, survey: SurveySubmit, *, principal: Principal, vault: PiiVault
+) -> Intake:
     digest = body_hash(survey)
     stored = await repository.get_submission(session, survey.submission_id)
     if stored is not None:

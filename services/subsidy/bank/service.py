@@ -25,7 +25,9 @@ async def receive_callback(
     try:
         webhooks.verify(secret, webhook_id, timestamp, signature, body)
     except webhooks.InvalidSignature as exc:
-        raise Unauthorized(f"Callback not accepted: {exc}.", "银行回调签名无效。", code="invalid_signature") from exc
+        raise Unauthorized(
+            f"Callback not accepted: {exc}.", "银行回调签名无效。", code="invalid_signature"
+        ) from exc
     assert webhook_id is not None
     try:
         payload = json.loads(body)
@@ -35,7 +37,9 @@ async def receive_callback(
     except (ValueError, KeyError, TypeError) as exc:
         raise BadRequest("Callback body is not understood.", "回调内容无法解析。") from exc
 
-    callback = BankCallback(webhook_id=webhook_id[:128], payment_id=payment_id, payload=payload, outcome="received")
+    callback = BankCallback(
+        webhook_id=webhook_id[:128], payment_id=payment_id, payload=payload, outcome="received"
+    )
     try:
         async with session.begin_nested():
             session.add(callback)
@@ -52,8 +56,12 @@ async def receive_callback(
         callback.outcome = "ignored_status"
     else:
         applied = await settle(
-            session, payment, paid=status == "paid", reason=payload.get("reason"),
-            bank_reference=payload.get("bank_reference"), source="bank-callback",
+            session,
+            payment,
+            paid=status == "paid",
+            reason=payload.get("reason"),
+            bank_reference=payload.get("bank_reference"),
+            source="bank-callback",
         )
         callback.outcome = "applied" if applied else "already_final"
     return CallbackAck(accepted=True)

@@ -9,7 +9,9 @@ from services.subsidy.models import AccountBalance
 
 async def ensure_accounts(session: AsyncSession, accounts: set[str]) -> None:
     existing = set(
-        (await session.execute(select(AccountBalance.account).where(AccountBalance.account.in_(accounts)))).scalars()
+        (
+            await session.execute(select(AccountBalance.account).where(AccountBalance.account.in_(accounts)))
+        ).scalars()
     )
     for account in sorted(accounts - existing):
         try:

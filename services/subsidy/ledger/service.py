@@ -60,7 +60,9 @@ async def post(
             raise InsufficientFunds(
                 f"Not enough left on {leg.account} for {-leg.amount_fen} fen.", "预算余额不足。"
             )
-    transaction = LedgerTransaction(kind=kind, memo=memo, reverses_id=reverses_id, request_id=current_request_id())
+    transaction = LedgerTransaction(
+        kind=kind, memo=memo, reverses_id=reverses_id, request_id=current_request_id()
+    )
     session.add(transaction)
     await session.flush()
     session.add_all(

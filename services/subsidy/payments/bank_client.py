@@ -39,14 +39,19 @@ class BankClient:
 
     async def send(self, instruction: BankInstruction) -> SendResult:
         try:
-            response = await self._http.post("/v1/payments", content=instruction.model_dump_json(),
-                                              headers={"content-type": "application/json"})
+            response = await self._http.post(
+                "/v1/payments",
+                content=instruction.model_dump_json(),
+                headers={"content-type": "application/json"},
+            )
         except httpx.HTTPError:
             return SendResult("retry", reason="bank unreachable or timed out")
         if response.status_code in (200, 201, 202):
             return SendResult("accepted", bank_reference=response.json().get("bank_reference"))
         if response.status_code in (400, 409, 422):
-            return SendResult("rejected", reason=str(response.json().get("reason", response.status_code))[:200])
+            return SendResult(
+                "rejected", reason=str(response.json().get("reason", response.status_code))[:200]
+            )
         return SendResult("retry", reason=f"bank answered {response.status_code}")
 
     async def status(self, payment_id: uuid.UUID) -> BankStatus | None:

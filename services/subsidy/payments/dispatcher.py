@@ -1,6 +1,7 @@
 """Sending queued payments to the bank; safe to crash and resend at any point (bank dedupes by id)."""
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import uuid
@@ -38,11 +39,15 @@ class PaymentDispatcher:
     async def _claim(self) -> list[tuple[uuid.UUID, uuid.UUID, int]]:
         now = utcnow()
         async with self.database.sessionmaker() as session, session.begin():
-            due = await repository.claim_due(session, now, self.batch_size, skip_locked=not self.database.is_sqlite)
+            due = await repository.claim_due(
+                session, now, self.batch_size, skip_locked=not self.database.is_sqlite
+            )
             for payment in due:
                 payment.status = SENDING
                 payment.attempts += 1
-                payment.next_attempt_at = now + dt.timedelta(seconds=self.retry_seconds * min(payment.attempts, 12))
+                payment.next_attempt_at = now + dt.timedelta(
+                    seconds=self.retry_seconds * min(payment.attempts, 12)
+                )
             return [(payment.id, payment.household_id, payment.amount_fen) for payment in due]
 
     async def _send(self, payment_id: uuid.UUID, household_id: uuid.UUID, amount_fen: int) -> SendResult:
@@ -74,7 +79,9 @@ class PaymentDispatcher:
                 payment.bank_reference = result.bank_reference
                 payment.sent_at = utcnow()
             elif result.outcome == "rejected":
-                await settle(session, payment, paid=False, reason=result.reason, bank_reference=None, source="bank")
+                await settle(
+                    session, payment, paid=False, reason=result.reason, bank_reference=None, source="bank"
+                )
 
     async def dispatch_once(self) -> int:
         claimed = await self._claim()
@@ -102,8 +109,6 @@ class PaymentDispatcher:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None

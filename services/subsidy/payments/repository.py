@@ -12,7 +12,11 @@ from services.subsidy.models import Payment
 
 
 async def get(
-    session: AsyncSession, payment_id: uuid.UUID, prefixes: tuple[str, ...] = ("",), *, for_update: bool = False
+    session: AsyncSession,
+    payment_id: uuid.UUID,
+    prefixes: tuple[str, ...] = ("",),
+    *,
+    for_update: bool = False,
 ) -> Payment | None:
     stmt = select(Payment).where(Payment.id == payment_id, region_filter(Payment.village_code, prefixes))
     if for_update:
@@ -25,7 +29,9 @@ async def by_idempotency_key(session: AsyncSession, key: str) -> Payment | None:
     return result.scalar_one_or_none()
 
 
-async def claim_due(session: AsyncSession, now: dt.datetime, limit: int, skip_locked: bool) -> Sequence[Payment]:
+async def claim_due(
+    session: AsyncSession, now: dt.datetime, limit: int, skip_locked: bool
+) -> Sequence[Payment]:
     """Payments waiting to be (re)sent whose time has come, locked for this dispatcher."""
     stmt = (
         select(Payment)

@@ -66,7 +66,8 @@ def _status_event(session: AsyncSession, payment: Payment, program_code: str) ->
 def _replay(existing: Payment, digest: str) -> Created:
     if existing.request_hash != digest:
         raise Conflict(
-            "This Idempotency-Key was used for a different payment.", "该幂等键已用于另一笔支付。",
+            "This Idempotency-Key was used for a different payment.",
+            "该幂等键已用于另一笔支付。",
             code="idempotency_key_reused",
         )
     return Created(existing, created=False)
@@ -77,8 +78,11 @@ async def create_payment(
 ) -> Created:
     """Queue a payment and commit its amount from the program's budget (fails if the budget is short)."""
     if not idempotency_key or not 8 <= len(idempotency_key) <= 128:
-        raise BadRequest("An Idempotency-Key header (8–128 characters) is required.", "请提供 Idempotency-Key 请求头。",
-                         code="idempotency_key_required")
+        raise BadRequest(
+            "An Idempotency-Key header (8–128 characters) is required.",
+            "请提供 Idempotency-Key 请求头。",
+            code="idempotency_key_required",
+        )
     digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     existing = await repository.by_idempotency_key(session, idempotency_key)
     if existing is not None:
@@ -90,8 +94,9 @@ async def create_payment(
     if beneficiary is None or not actor.covers(beneficiary.village_code):
         raise NotFound("Household not found or not assessed yet.", "未找到该户或该户尚未评估。")
     if not beneficiary.poor:
-        raise Unprocessable("The household is not assessed as poor.", "该户评估结果为非贫困户,不能发放。",
-                            code="not_eligible")
+        raise Unprocessable(
+            "The household is not assessed as poor.", "该户评估结果为非贫困户,不能发放。", code="not_eligible"
+        )
     payment = Payment(
         idempotency_key=idempotency_key,
         request_hash=digest,
@@ -120,8 +125,15 @@ async def create_payment(
             Leg(committed_account(program.id), payment.amount_fen, program.id, payment.household_id),
         ],
     )
-    record_audit(session, AuditRecord, actor=actor, action="payment.create", entity_type="payment",
-                 entity_id=str(payment.id), detail=body.model_dump(mode="json"))
+    record_audit(
+        session,
+        AuditRecord,
+        actor=actor,
+        action="payment.create",
+        entity_type="payment",
+        entity_id=str(payment.id),
+        detail=body.model_dump(mode="json"),
+    )
     _status_event(session, payment, program.code)
     return Created(payment, created=True)
 
@@ -138,7 +150,12 @@ async def get_payment(session: AsyncSession, payment_id: uuid.UUID, principal: P
 
 
 async def settle(
-    session: AsyncSession, payment: Payment, *, paid: bool, reason: str | None, bank_reference: str | None,
+    session: AsyncSession,
+    payment: Payment,
+    *,
+    paid: bool,
+    reason: str | None,
+    bank_reference: str | None,
     source: str,
 ) -> bool:
     """Final status from the bank: money moves to paid, or back to the budget. False if already final."""
@@ -162,8 +179,16 @@ async def settle(
     payment.bank_reference = bank_reference or payment.bank_reference
     payment.settled_at = utcnow()
     payment.version += 1
-    record_audit(session, AuditRecord, actor=None, actor_name=source, action=f"payment.{payment.status}",
-                 entity_type="payment", entity_id=str(payment.id), reason=payment.failure_reason or "",
-                 detail={"bank_reference": payment.bank_reference})
+    record_audit(
+        session,
+        AuditRecord,
+        actor=None,
+        actor_name=source,
+        action=f"payment.{payment.status}",
+        entity_type="payment",
+        entity_id=str(payment.id),
+        reason=payment.failure_reason or "",
+        detail={"bank_reference": payment.bank_reference},
+    )
     _status_event(session, payment, program.code)
     return True

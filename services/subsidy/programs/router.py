@@ -13,7 +13,9 @@ router = APIRouter(prefix="/api/v1/programs", tags=["programs / 扶贫项目"])
 FinanceDep = Annotated[Principal, Depends(require_roles(Role.FINANCE_OFFICER))]
 
 
-@router.post("", response_model=ProgramOut, status_code=201, summary="Create a program with its budget / 新建项目")
+@router.post(
+    "", response_model=ProgramOut, status_code=201, summary="Create a program with its budget / 新建项目"
+)
 async def create_program(body: ProgramCreate, session: SessionDep, actor: FinanceDep) -> ProgramOut:
     program = await service.create_program(session, body, actor=actor)
     return await service.program_out(session, program)

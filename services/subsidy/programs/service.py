@@ -8,7 +8,14 @@ from services.kit.auth import Principal
 from services.kit.errors import Conflict, Forbidden
 from services.kit.regions import county_of
 from services.subsidy.ledger import repository as ledger_repository
-from services.subsidy.ledger.service import Leg, budget_account, committed_account, fund_account, paid_account, post
+from services.subsidy.ledger.service import (
+    Leg,
+    budget_account,
+    committed_account,
+    fund_account,
+    paid_account,
+    post,
+)
 from services.subsidy.models import AuditRecord, Program
 from services.subsidy.programs import repository
 from services.subsidy.schemas import ProgramCreate, ProgramOut

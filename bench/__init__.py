@@ -1,0 +1,1 @@
+"""Benchmarks and the synthetic-county generator they and the tests share."""
