@@ -6,15 +6,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.auth.passwords import Passwords
-from services.gateway.auth.service import hash_client_secret
 from services.gateway.models import ApiClient, User
 from services.gateway.routing.table import SERVICE_SCOPES
 from services.kit.auth import Role
 from services.kit.database import Database
+from services.kit.tokens import hash_opaque_token
+
+SERVICE_CLIENT_PREFIX = "svc-"
 
 
 def service_client_id(service: str) -> str:
-    return f"svc-{service}"
+    return f"{SERVICE_CLIENT_PREFIX}{service}"
 
 
 async def register_service_clients(session: AsyncSession, clients: dict[str, str]) -> None:
@@ -29,12 +31,12 @@ async def register_service_clients(session: AsyncSession, clients: dict[str, str
                     client_id=client_id,
                     name=f"{service} service",
                     kind="service",
-                    secret_hash=hash_client_secret(secret),
+                    secret_hash=hash_opaque_token(secret),
                     scopes=scopes,
                 )
             )
         else:
-            client.secret_hash = hash_client_secret(secret)
+            client.secret_hash = hash_opaque_token(secret)
             client.scopes = scopes
 
 

@@ -1,10 +1,11 @@
 """The common shape of a service app: middleware, errors, health, token verification, lifespan."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Protocol
 
 from fastapi import FastAPI, Request
+from fastapi.middleware import Middleware
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -42,6 +43,7 @@ def build_service_app(
     downstream_urls: dict[str, str] | None = None,
     on_startup: list[Hook] | None = None,
     serve_openapi: bool = True,
+    middleware: Sequence[Middleware] = (),
 ) -> FastAPI:
     """A FastAPI app wired the way every Fupin service is; the caller adds routers and workers."""
     own_links = links is None
@@ -85,13 +87,20 @@ def build_service_app(
     app.state.workers = []
     app.state.resources = []
     app.state.token_verifier = TokenVerifier(
-        settings.token_issuer, settings.token_audience, jwks_source(service_links)
+        settings.token_issuer,
+        settings.token_audience,
+        jwks_source(service_links),
+        refetch_seconds=settings.jwks_refetch_seconds,
+        max_age_seconds=settings.jwks_max_age_seconds,
     )
     app.add_middleware(
         RequestLimitsMiddleware,
         max_body_bytes=settings.max_body_bytes,
         max_json_depth=settings.max_json_depth,
     )
+    # Service-specific guards sit inside the request id and error handling, outside the body limits.
+    for extra in reversed(middleware):
+        app.add_middleware(extra.cls, *extra.args, **extra.kwargs)
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
 

@@ -7,13 +7,15 @@ import hashlib
 import json
 import logging
 import zlib
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
 from sqlalchemy import String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.kit.auth import Principal
+from services.kit.auth import Principal, Role, require_roles
 from services.kit.database import BigIntId, Database, utcnow
 from services.kit.observability import current_request_id
 
@@ -192,3 +194,45 @@ class AuditSealer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+class ChainReport(BaseModel):
+    """Result of walking a service's audit chain: how many records hold, and the first that does not."""
+
+    service: str
+    sealed_now: int
+    records_checked: int
+    first_broken_id: int | None
+    intact: bool
+
+
+def audit_router(model: type[AuditMixin], service: str) -> APIRouter:
+    """GET /api/v1/audit/<service>/verify (admins, auditors): seal what is pending, then walk the chain."""
+    router = APIRouter(prefix=f"/api/v1/audit/{service}", tags=["audit / 审计"])
+
+    @router.get(
+        "/verify",
+        response_model=ChainReport,
+        summary=f"Verify the {service} audit chain / 校验审计哈希链",
+        description=(
+            "Seals pending records, then checks every hash link; reports the first broken record. "
+            "先封存待处理记录,再逐条校验哈希链,报告第一条被篡改的记录。"
+        ),
+    )
+    async def verify(
+        request: Request,
+        _principal: Annotated[Principal, Depends(require_roles(Role.AUDITOR))],
+    ) -> ChainReport:
+        database: Database = request.app.state.database
+        sealed = await AuditSealer(database, model).seal_now()
+        async with database.sessionmaker() as session:
+            checked, broken = await verify_chain(session, model)
+        return ChainReport(
+            service=service,
+            sealed_now=sealed,
+            records_checked=checked,
+            first_broken_id=broken,
+            intact=broken is None,
+        )
+
+    return router

@@ -40,6 +40,25 @@ ROLE_LABELS_ZH = {
 }
 
 
+class PartnerScope(enum.StrEnum):
+    """What a partner system (a bank) may be granted; each scope opens one narrow endpoint."""
+
+    CREDIT_CHECK = "credit:check"
+    PAYMENTS_NOTIFY = "payments:notify"
+    LOANS_REPORT = "loans:report"
+
+    @property
+    def label_zh(self) -> str:
+        return PARTNER_SCOPE_LABELS_ZH[self]
+
+
+PARTNER_SCOPE_LABELS_ZH = {
+    PartnerScope.CREDIT_CHECK: "贷款对象建档立卡身份核验",
+    PartnerScope.PAYMENTS_NOTIFY: "支付结果通知",
+    PartnerScope.LOANS_REPORT: "扶贫小额信贷报送",
+}
+
+
 class PrincipalKind(enum.StrEnum):
     USER = "user"
     CLIENT = "client"

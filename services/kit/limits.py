@@ -1,7 +1,13 @@
-"""Request body caps: size and JSON nesting depth, checked before any handler parses the body."""
+"""Request caps: body size and JSON nesting depth before any handler parses a body; rate limits."""
 
+import math
 import re
+import time
+from urllib.parse import parse_qsl
 
+from limits import RateLimitItemPerSecond
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kit.errors import error_response
@@ -86,3 +92,34 @@ class RequestLimitsMiddleware:
             f"请求体超过 {self.max_body_bytes} 字节上限。",
         )
         await response(scope, receive, send)
+
+
+class RateLimiter:
+    """Requests per key in a moving window (the `limits` library).
+
+    The storage is in-process by default ("async+memory://"); replicas behind a load balancer
+    share counts by pointing every replica at the same store, e.g. "async+redis://host:6379".
+    """
+
+    def __init__(self, storage_uri: str = "async+memory://") -> None:
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+
+    async def hit(self, key: str, amount: int, window_seconds: int) -> int | None:
+        """Count one request; None when allowed, else the seconds to wait (for Retry-After)."""
+        item = RateLimitItemPerSecond(amount, window_seconds)
+        if await self._limiter.hit(item, key):
+            return None
+        stats = await self._limiter.get_window_stats(item, key)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+
+PAGE_SIZE_PARAMETERS = ("limit", "page_size")
+PAGE_SIZE_HELP = "page size, capped by the gateway (max_page_size, 500) / 每页条数,上限 500"
+
+
+def oversized_page(query_string: bytes, cap: int) -> str | None:
+    """The name of a page-size parameter asking for more than `cap` rows, if any."""
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if name in PAGE_SIZE_PARAMETERS and value.strip().isdigit() and int(value) > cap:
+            return name
+    return None

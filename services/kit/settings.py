@@ -15,6 +15,12 @@ class ServiceSettings(BaseSettings):
 
     token_issuer: str = "fupin-gateway"
     token_audience: str = "fupin"
+    jwks_refetch_seconds: float = Field(
+        default=30.0, description="at most one JWKS refetch per this many seconds on an unknown kid"
+    )
+    jwks_max_age_seconds: float = Field(
+        default=300.0, description="cached public keys are refreshed at least this often"
+    )
     gateway_url: str = "http://gateway:8000"
 
     client_id: str = Field(default="", description="this service's client id at the gateway")

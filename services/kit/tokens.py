@@ -1,6 +1,9 @@
 """All JSON Web Token code (python-jose lives only here): signing keys, issuing, JWKS, verifying."""
 
 import datetime as dt
+import hashlib
+import logging
+import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -15,6 +18,7 @@ from jose.exceptions import ExpiredSignatureError, JWTError
 
 ALGORITHM = "ES256"
 ACCESS_TOKEN_SECONDS = 15 * 60
+logger = logging.getLogger("fupin.tokens")
 
 
 class InvalidToken(Exception):
@@ -71,28 +75,55 @@ def issue_token(
     return jwt.encode(payload, key.private_pem, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
+def new_refresh_token() -> tuple[str, str]:
+    """An opaque refresh token and the hash to store (the token itself is never stored)."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_opaque_token(token)
+
+
+def hash_opaque_token(token: str) -> str:
+    """Refresh tokens and client secrets are 256-bit random strings, so a plain SHA-256 suffices."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 JwksSource = Callable[[], Awaitable[dict[str, Any]]]
 
 
 class TokenVerifier:
-    """Verifies access tokens against the gateway's published keys, with the algorithm pinned."""
+    """Verifies access tokens against the gateway's published keys, with the algorithm pinned.
+
+    Keys are refetched on an unknown kid (a rotation), at most every `refetch_seconds` so forged
+    kids cannot hammer the gateway, and at least every `max_age_seconds` so retired keys drop out.
+    """
 
     def __init__(
-        self, issuer: str, audience: str, jwks_source: JwksSource, refresh_seconds: float = 30.0
+        self,
+        issuer: str,
+        audience: str,
+        jwks_source: JwksSource,
+        refetch_seconds: float = 30.0,
+        max_age_seconds: float = 300.0,
     ) -> None:
         self.issuer = issuer
         self.audience = audience
         self._jwks_source = jwks_source
         self._keys: dict[str, Key] = {}
         self._fetched_at = 0.0
-        self._refresh_seconds = refresh_seconds
+        self._refetch_seconds = refetch_seconds
+        self._max_age_seconds = max_age_seconds
 
     async def _key_for(self, kid: str) -> Key:
+        age = time.monotonic() - self._fetched_at
+        if self._keys and age >= self._max_age_seconds:
+            try:
+                await self.refresh()
+            except Exception:
+                # The gateway is briefly unreachable: keep verifying with the keys we have.
+                logger.warning("could not refresh the JWKS; keeping the cached keys", exc_info=True)
         key = self._keys.get(kid)
         if key is not None:
             return key
-        # Unknown kid: maybe the gateway rotated keys. Refetch, but not on every forged token.
-        if time.monotonic() - self._fetched_at >= self._refresh_seconds or not self._keys:
+        if age >= self._refetch_seconds or not self._keys:
             await self.refresh()
         key = self._keys.get(kid)
         if key is None:

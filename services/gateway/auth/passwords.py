@@ -22,6 +22,10 @@ class Passwords:
     async def hash(self, password: str) -> str:
         return await anyio.to_thread.run_sync(self._hasher.hash, password)
 
+    def needs_rehash(self, password_hash: str) -> bool:
+        """True when the hash was made with other parameters than the configured ones (cost raised)."""
+        return self._hasher.check_needs_rehash(password_hash)
+
     async def verify(self, password_hash: str | None, password: str) -> bool:
         def check() -> bool:
             try:
