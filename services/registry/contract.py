@@ -2,13 +2,19 @@
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 
 from pydantic import BaseModel
 
 from services.kit.http import ServiceClient
 
 NAME = "registry"
-PUBLIC_PATH_PREFIXES = ("/api/v1/households", "/api/v1/surveys")
+PUBLIC_PATH_PREFIXES = (
+    "/api/v1/households",
+    "/api/v1/surveys",
+    "/api/v1/members",
+    "/api/v1/registry",
+)
 EVENTS_SCOPE = "registry:events"
 PAYEE_SCOPE = "registry:payee"
 CLIENT_SCOPES: tuple[str, ...] = ()
@@ -24,6 +30,12 @@ class MemberFacts(BaseModel):
     sex: str
     birth_date: dt.date
     labour_capacity: str
+    labour_willing: bool | None = None
+    health: str | None = None
+    disability_grade: int | None = None
+    schooling_stage: str | None = None
+    dropout: bool = False
+    medical_insurance: bool | None = None
 
 
 class HouseholdChanged(BaseModel):
@@ -37,6 +49,20 @@ class HouseholdChanged(BaseModel):
     per_capita_net_income_fen: int
     housing_safety_grade: str | None
     members: list[MemberFacts]
+    category: str | None = None
+    poverty_degree: str | None = None
+    housing_area_m2: Decimal | None = None
+    drinking_water_safe: bool | None = None
+    food_clothing_secure: bool | None = None
+    education_secured: bool | None = None
+    medical_secured: bool | None = None
+    housing_secured: bool | None = None
+    dibao: bool = False
+    wubao: bool = False
+    registered_on: dt.date | None = None
+    exit_year: int | None = None
+    exited_on: dt.date | None = None
+    grace_ends_on: dt.date | None = None
 
 
 class Payee(BaseModel):

@@ -44,6 +44,7 @@ class Household(Timestamped, Base):
 
     bank_name: Mapped[str | None] = mapped_column(String(100))
     bank_account_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    bank_account_masked: Mapped[str | None] = mapped_column(String(40))
 
     group_name: Mapped[str | None] = mapped_column(String(50))
     poverty_degree: Mapped[str | None] = mapped_column(String(16))

@@ -1,13 +1,14 @@
-"""Queries on households and members, always within the caller's regions."""
+"""Queries on households, members and their history, always within the caller's regions."""
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kit.regions import region_filter
-from services.registry.models import Household, Member
+from services.kit.regions import region_bounds, region_filter
+from services.registry.models import DuplicateFlag, Household, HouseholdStatusChange, HouseholdVersion, Member
 
 
 async def get_household(
@@ -40,3 +41,86 @@ async def active_member_households(
         .where(Member.id_number_index.in_(id_number_indexes), Member.active.is_(True))
     )
     return [(row[0], row[1], row[2]) for row in result.all()]
+
+
+async def active_member_by_index(
+    session: AsyncSession, id_number_index: str, prefixes: tuple[str, ...]
+) -> tuple[Member, Household] | None:
+    row = (
+        await session.execute(
+            select(Member, Household)
+            .join(Household, Household.id == Member.household_id)
+            .where(
+                Member.id_number_index == id_number_index,
+                Member.active.is_(True),
+                region_filter(Household.village_code, prefixes),
+            )
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def get_version(
+    session: AsyncSession, household_id: uuid.UUID, version: int
+) -> HouseholdVersion | None:
+    return await session.get(HouseholdVersion, (household_id, version))
+
+
+async def versions(session: AsyncSession, household_id: uuid.UUID) -> Sequence[HouseholdVersion]:
+    result = await session.execute(
+        select(HouseholdVersion)
+        .where(HouseholdVersion.household_id == household_id)
+        .order_by(HouseholdVersion.version)
+    )
+    return result.scalars().all()
+
+
+async def version_before(
+    session: AsyncSession, household_id: uuid.UUID, instant: dt.datetime
+) -> HouseholdVersion | None:
+    result = await session.execute(
+        select(HouseholdVersion)
+        .where(HouseholdVersion.household_id == household_id, HouseholdVersion.recorded_at < instant)
+        .order_by(HouseholdVersion.version.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def status_changes(session: AsyncSession, household_id: uuid.UUID) -> Sequence[HouseholdStatusChange]:
+    result = await session.execute(
+        select(HouseholdStatusChange)
+        .where(HouseholdStatusChange.household_id == household_id)
+        .order_by(HouseholdStatusChange.changed_at, HouseholdStatusChange.household_version)
+    )
+    return result.scalars().all()
+
+
+async def same_name_and_birth(
+    session: AsyncSession, county_prefix: str, people: list[tuple[dt.date, str]], household_id: uuid.UUID
+) -> Sequence[tuple[uuid.UUID, uuid.UUID, str, dt.date]]:
+    """(member id, household id, name, birth date) of active members of other households in the county."""
+    if not people:
+        return []
+    result = await session.execute(
+        select(Member.id, Member.household_id, Member.name, Member.birth_date)
+        .join(Household, Household.id == Member.household_id)
+        .where(
+            tuple_(Member.birth_date, Member.name).in_(people),
+            Member.active.is_(True),
+            Member.household_id != household_id,
+            Household.village_code.between(*region_bounds(county_prefix)),
+        )
+    )
+    return [(row[0], row[1], row[2], row[3]) for row in result.all()]
+
+
+async def flagged_pairs(session: AsyncSession, member_ids: list[uuid.UUID]) -> set[frozenset[uuid.UUID]]:
+    if not member_ids:
+        return set()
+    result = await session.execute(
+        select(DuplicateFlag.member_id, DuplicateFlag.other_member_id).where(
+            or_(DuplicateFlag.member_id.in_(member_ids), DuplicateFlag.other_member_id.in_(member_ids))
+        )
+    )
+    return {frozenset((row[0], row[1])) for row in result.all()}

@@ -1,28 +1,61 @@
-"""Household rules: creating and revising a household from a survey, reading it within one's regions."""
+"""Household rules: the file from surveys and corrections, each change a version, read within regions."""
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.audit import record_audit
-from services.kit.auth import Principal
-from services.kit.errors import Conflict, FieldError, NotFound, Unprocessable
+from services.kit.auth import Principal, Role
+from services.kit.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 from services.kit.outbox import publish
+from services.kit.regions import county_of, region_prefix
 from services.registry import contract
-from services.registry.households import repository
+from services.registry.clock import Clock
+from services.registry.households import history, repository
 from services.registry.households.identity import InvalidIdNumber, PiiVault, check_id_number, mask_id_number
-from services.registry.models import AuditRecord, Household, Member, OutboxEvent
-from services.registry.schemas import HouseholdOut, MemberOut, SurveySubmit
+from services.registry.models import (
+    AuditRecord,
+    DuplicateFlag,
+    Household,
+    HouseholdStatusChange,
+    HouseholdVersion,
+    Member,
+    OutboxEvent,
+)
+from services.registry.schemas import (
+    HouseholdDiffOut,
+    HouseholdOut,
+    HouseholdProfileIn,
+    HouseholdRevise,
+    HouseholdSnapshotOut,
+    HouseholdVersionOut,
+    MemberDetails,
+    MemberLookupOut,
+    MemberOut,
+    MemberRevise,
+    StatusChangeOut,
+    SurveySubmit,
+)
 from services.registry.vocabulary import (
+    Health,
     HouseholdCategory,
     HouseholdStatus,
     LabourCapacity,
+    PovertyCause,
+    PovertyDegree,
     Relation,
+    SchoolingStage,
+    WorkLocation,
 )
 
 NOT_FOUND = ("Household not found.", "未找到该户。")
+REVEAL_ROLES = (Role.VILLAGE_OFFICER, Role.TOWNSHIP_REVIEWER, Role.COUNTY_APPROVER)
+"""Roles that check the file against the hukou book and the registration certificate (001 [K])."""
+DUPLICATE_OPEN = "open"
 
 
 def per_capita_net_income(survey: SurveySubmit) -> int:
@@ -36,6 +69,10 @@ def per_capita_net_income(survey: SurveySubmit) -> int:
         - income.production_cost_fen
     )
     return net // len(survey.members)
+
+
+def mask_account(number: str) -> str:
+    return "*" * (len(number) - 4) + number[-4:]
 
 
 def validated_members(survey: SurveySubmit) -> list[str]:
@@ -77,8 +114,45 @@ def validated_members(survey: SurveySubmit) -> list[str]:
     return numbers
 
 
-def household_out(household: Household, members: Sequence[Member], vault: PiiVault) -> HouseholdOut:
-    account = vault.decrypt(household.bank_account_cipher) if household.bank_account_cipher else None
+def _label(enum: Any, value: str | None) -> str | None:
+    return enum(value).label_zh if value is not None else None
+
+
+def member_out(member: Member, id_number: str | None = None) -> MemberOut:
+    return MemberOut(
+        id=member.id,
+        name=member.name,
+        id_number_masked=member.id_number_masked,
+        sex=member.sex,
+        birth_date=member.birth_date,
+        relation=member.relation,
+        relation_label=Relation(member.relation).label_zh,
+        labour_capacity=member.labour_capacity,
+        labour_capacity_label=LabourCapacity(member.labour_capacity).label_zh,
+        labour_willing=member.labour_willing,
+        health=member.health,
+        health_label=_label(Health, member.health),
+        disability_grade=member.disability_grade,
+        schooling_stage=member.schooling_stage,
+        schooling_stage_label=_label(SchoolingStage, member.schooling_stage),
+        dropout=member.dropout,
+        medical_insurance=member.medical_insurance,
+        pension_insurance=member.pension_insurance,
+        skills=list(member.skills or []),
+        work_location=member.work_location,
+        work_location_label=_label(WorkLocation, member.work_location),
+        months_worked=member.months_worked,
+        public_welfare_job=member.public_welfare_job,
+        id_number=id_number,
+    )
+
+
+def household_out(
+    household: Household, members: Sequence[Member], vault: PiiVault, *, reveal: bool = False
+) -> HouseholdOut:
+    masked_account = household.bank_account_masked
+    if masked_account is None and household.bank_account_cipher is not None:
+        masked_account = mask_account(vault.decrypt(household.bank_account_cipher))
     return HouseholdOut(
         id=household.id,
         version=household.version,
@@ -100,22 +174,28 @@ def household_out(household: Household, members: Sequence[Member], vault: PiiVau
         housing_safety_grade=household.housing_safety_grade,
         drinking_water_safe=household.drinking_water_safe,
         bank_name=household.bank_name,
-        bank_account_masked=("*" * (len(account) - 4) + account[-4:]) if account else None,
+        bank_account_masked=masked_account,
         members=[
-            MemberOut(
-                id=member.id,
-                name=member.name,
-                id_number_masked=member.id_number_masked,
-                sex=member.sex,
-                birth_date=member.birth_date,
-                relation=member.relation,
-                relation_label=Relation(member.relation).label_zh,
-                labour_capacity=member.labour_capacity,
-                labour_capacity_label=LabourCapacity(member.labour_capacity).label_zh,
-            )
+            member_out(member, vault.decrypt(member.id_number_cipher) if reveal else None)
             for member in members
         ],
         updated_at=household.updated_at,
+        group_name=household.group_name,
+        poverty_degree=household.poverty_degree,
+        poverty_degree_label=_label(PovertyDegree, household.poverty_degree),
+        main_cause=household.main_cause,
+        main_cause_label=_label(PovertyCause, household.main_cause),
+        secondary_causes=list(household.secondary_causes or []),
+        dibao_allowance_fen=household.dibao_allowance_fen,
+        food_clothing_secure=household.food_clothing_secure,
+        education_secured=household.education_secured,
+        medical_secured=household.medical_secured,
+        housing_secured=household.housing_secured,
+        relocated=household.relocated,
+        registered_on=household.registered_on,
+        exit_year=household.exit_year,
+        exited_on=household.exited_on,
+        grace_ends_on=household.grace_ends_on,
     )
 
 
@@ -135,19 +215,206 @@ def household_changed(household: Household, members: Sequence[Member]) -> contra
                 sex=member.sex,
                 birth_date=member.birth_date,
                 labour_capacity=member.labour_capacity,
+                labour_willing=member.labour_willing,
+                health=member.health,
+                disability_grade=member.disability_grade,
+                schooling_stage=member.schooling_stage,
+                dropout=member.dropout,
+                medical_insurance=member.medical_insurance,
             )
             for member in members
         ],
+        category=household.category,
+        poverty_degree=household.poverty_degree,
+        housing_area_m2=household.housing_area_m2,
+        drinking_water_safe=household.drinking_water_safe,
+        food_clothing_secure=household.food_clothing_secure,
+        education_secured=household.education_secured,
+        medical_secured=household.medical_secured,
+        housing_secured=household.housing_secured,
+        dibao=household.category in (HouseholdCategory.DIBAO, HouseholdCategory.DIBAO_POOR),
+        wubao=household.category == HouseholdCategory.WUBAO,
+        registered_on=household.registered_on,
+        exit_year=household.exit_year,
+        exited_on=household.exited_on,
+        grace_ends_on=household.grace_ends_on,
     )
 
 
-async def get_household(
-    session: AsyncSession, household_id: uuid.UUID, principal: Principal, vault: PiiVault
-) -> HouseholdOut:
-    household = await repository.get_household(session, household_id, principal.region_prefixes())
+def ensure_current(household: Household, base_version: int | None) -> None:
+    """409 `stale_version` when the change was based on an older version than the one stored."""
+    if base_version != household.version:
+        raise Conflict(
+            f"The household is at version {household.version}, not {base_version}; reload it and retry.",
+            f"该户信息已更新至第 {household.version} 版,请刷新后重新提交。",
+            code="stale_version",
+        )
+
+
+async def record_change(
+    session: AsyncSession,
+    household: Household,
+    members: Sequence[Member],
+    *,
+    principal: Principal,
+    action: str,
+    reason: str,
+    created: bool = False,
+    detail: dict[str, Any] | None = None,
+) -> HouseholdVersion:
+    """Make the change a new version: its snapshot, its field list, an audit record and a feed event."""
+    if not created:
+        household.version += 1
+    await session.flush()
+    previous = None if created else await repository.get_version(session, household.id, household.version - 1)
+    current = history.snapshot(household, members)
+    changes = history.diff(previous.snapshot if previous else None, current)
+    version = HouseholdVersion(
+        household_id=household.id,
+        version=household.version,
+        author=principal.subject,
+        author_name=principal.name,
+        action=action,
+        reason=reason,
+        changed=[change.path for change in changes],
+        snapshot=current,
+    )
+    session.add(version)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        # Someone else wrote this version number first (no row lock on their path): ours is stale.
+        raise Conflict(
+            "The household was changed by someone else at the same time; reload it and retry.",
+            "该户信息刚被他人修改,请刷新后重新提交。",
+            code="stale_version",
+        ) from exc
+    record_audit(
+        session,
+        AuditRecord,
+        actor=principal,
+        action=action,
+        entity_type="household",
+        entity_id=str(household.id),
+        reason=reason,
+        detail={"version": household.version, "changed": version.changed, **(detail or {})},
+    )
+    publish(
+        session,
+        OutboxEvent,
+        contract.HOUSEHOLD_CHANGED,
+        str(household.id),
+        household_changed(household, members).model_dump(mode="json"),
+    )
+    return version
+
+
+async def change_status(
+    session: AsyncSession,
+    household: Household,
+    to_status: HouseholdStatus,
+    *,
+    principal: Principal,
+    reason: str,
+    case_id: uuid.UUID | None,
+    updates: dict[str, Any] | None = None,
+) -> None:
+    """Move a household to a new status (with the fields that go with it), kept in its status history."""
+    members = await repository.active_members(session, household.id)
+    from_status = household.status
+    household.status = to_status.value
+    for name, value in (updates or {}).items():
+        setattr(household, name, value)
+    version = await record_change(
+        session,
+        household,
+        members,
+        principal=principal,
+        action=f"household.status.{to_status.value}",
+        reason=reason,
+        detail={"from_status": from_status, "to_status": to_status.value, "case_id": str(case_id)},
+    )
+    session.add(
+        HouseholdStatusChange(
+            household_id=household.id,
+            household_version=version.version,
+            from_status=from_status,
+            to_status=to_status.value,
+            changed_by=principal.subject,
+            reason=reason,
+            case_id=case_id,
+        )
+    )
+
+
+async def visible_household(
+    session: AsyncSession, household_id: uuid.UUID, principal: Principal, *, for_update: bool = False
+) -> Household:
+    household = await repository.get_household(
+        session, household_id, principal.region_prefixes(), for_update=for_update
+    )
     if household is None:
         raise NotFound(*NOT_FOUND)
-    return household_out(household, await repository.active_members(session, household.id), vault)
+    return household
+
+
+async def get_household(
+    session: AsyncSession,
+    household_id: uuid.UUID,
+    principal: Principal,
+    vault: PiiVault,
+    *,
+    reveal: bool = False,
+) -> HouseholdOut:
+    household = await visible_household(session, household_id, principal)
+    if reveal:
+        if not (principal.is_admin or principal.has_role(*REVEAL_ROLES)):
+            raise Forbidden(
+                "Your role may not see full ID numbers.",
+                "您的角色无权查看完整身份证号码。",
+                code="reveal_forbidden",
+            )
+        # Seeing full numbers is recorded like a change: who looked at whose numbers, and when.
+        record_audit(
+            session,
+            AuditRecord,
+            actor=principal,
+            action="household.reveal_id_numbers",
+            entity_type="household",
+            entity_id=str(household.id),
+            reason="查看完整身份证号码",
+            detail={"version": household.version},
+        )
+    return household_out(
+        household, await repository.active_members(session, household.id), vault, reveal=reveal
+    )
+
+
+def _apply_profile(household: Household, profile: HouseholdProfileIn) -> None:
+    for name in HouseholdProfileIn.model_fields:
+        if name not in profile.model_fields_set:
+            continue
+        value = getattr(profile, name)
+        if name == "secondary_causes":
+            value = [cause.value for cause in value or []]
+        elif hasattr(value, "value"):
+            value = value.value
+        setattr(household, name, value)
+
+
+def _apply_member_details(member: Member, details: MemberDetails) -> None:
+    for name in MemberDetails.model_fields:
+        if name not in details.model_fields_set:
+            continue
+        value = getattr(details, name)
+        if name == "skills":
+            value = list(value or [])
+        elif name in ("dropout", "public_welfare_job"):
+            value = bool(value)
+        elif hasattr(value, "value"):
+            value = value.value
+        setattr(member, name, value)
 
 
 async def apply_survey(
@@ -157,13 +424,17 @@ async def apply_survey(
     *,
     principal: Principal,
     vault: PiiVault,
+    reason: str = "入户调查",
 ) -> Household:
-    """Create the household, or revise it, from a valid survey; audit it and publish the change."""
+    """Create the household, or revise it, from a valid survey: a new version, audited and published.
+
+    The caller has locked `household` and checked the survey's base version (see `ensure_current`).
+    """
     numbers = validated_members(survey)
     indexes = [vault.blind_index(number) for number in numbers]
     await _refuse_members_of_other_households(session, indexes, household, principal)
     head = next(m for m in survey.members if m.relation is Relation.HEAD)
-    fields = {
+    fields: dict[str, Any] = {
         "village_code": survey.village_code,
         "head_name": head.name,
         "member_count": len(survey.members),
@@ -180,19 +451,21 @@ async def apply_survey(
     }
     if survey.bank_account is not None:
         fields["bank_name"] = survey.bank_account.bank_name
+        fields["bank_account_masked"] = mask_account(survey.bank_account.account_number)
+    created = household is None
     if household is None:
         household = Household(
-            status=HouseholdStatus.APPLICANT.value, category=HouseholdCategory.NOT_POOR.value, **fields
+            status=HouseholdStatus.APPLICANT.value,
+            category=HouseholdCategory.NOT_POOR.value,
+            secondary_causes=[],
+            **fields,
         )
         session.add(household)
-        changed = sorted(fields)
-        action = "household.create"
     else:
-        changed = sorted(name for name, value in fields.items() if getattr(household, name) != value)
         for name, value in fields.items():
             setattr(household, name, value)
-        household.version += 1
-        action = "household.revise"
+    if survey.profile is not None:
+        _apply_profile(household, survey.profile)
     if survey.bank_account is not None:
         household.bank_account_cipher = vault.encrypt(survey.bank_account.account_number)
     await session.flush()
@@ -207,6 +480,7 @@ async def apply_survey(
                 id_number_cipher=vault.encrypt(number),
                 id_number_index=index,
                 id_number_masked=mask_id_number(number),
+                skills=[],
             )
             session.add(member)
         member.name = member_in.name
@@ -214,6 +488,7 @@ async def apply_survey(
         member.birth_date = member_in.birth_date
         member.relation = member_in.relation.value
         member.labour_capacity = member_in.labour_capacity.value
+        _apply_member_details(member, member_in)
         members.append(member)
     for gone in existing.values():
         gone.active = False
@@ -227,24 +502,48 @@ async def apply_survey(
             code="member_in_other_household",
         ) from exc
 
-    record_audit(
+    await record_change(
         session,
-        AuditRecord,
-        actor=principal,
-        action=action,
-        entity_type="household",
-        entity_id=str(household.id),
-        reason="入户调查",
-        detail={"version": household.version, "changed": changed, "submission_id": str(survey.submission_id)},
+        household,
+        members,
+        principal=principal,
+        action="household.create" if created else "household.revise",
+        reason=reason,
+        created=created,
+        detail={"submission_id": str(survey.submission_id)},
     )
-    publish(
-        session,
-        OutboxEvent,
-        contract.HOUSEHOLD_CHANGED,
-        str(household.id),
-        household_changed(household, members).model_dump(mode="json"),
-    )
+    await flag_likely_duplicates(session, household, members)
     return household
+
+
+async def flag_likely_duplicates(
+    session: AsyncSession, household: Household, members: Sequence[Member]
+) -> None:
+    """Same name and birth date as an active member of another household in the county: flag, never refuse."""
+    county = region_prefix(county_of(household.village_code))
+    matches = await repository.same_name_and_birth(
+        session, county, [(m.birth_date, m.name) for m in members], household.id
+    )
+    if not matches:
+        return
+    known = await repository.flagged_pairs(session, [m.id for m in members])
+    for member in members:
+        for other_id, other_household, name, birth in matches:
+            pair = frozenset((member.id, other_id))
+            if (name, birth) != (member.name, member.birth_date) or pair in known:
+                continue
+            known.add(pair)
+            session.add(
+                DuplicateFlag(
+                    county_code=county_of(household.village_code),
+                    member_id=member.id,
+                    household_id=household.id,
+                    other_member_id=other_id,
+                    other_household_id=other_household,
+                    status=DUPLICATE_OPEN,
+                )
+            )
+    await session.flush()
 
 
 async def _refuse_members_of_other_households(
@@ -268,6 +567,157 @@ async def _refuse_members_of_other_households(
             else "有成员已登记在您管辖范围以外的其他户中。",
             code="member_in_other_household",
         )
+
+
+async def revise(
+    session: AsyncSession,
+    household_id: uuid.UUID,
+    body: HouseholdRevise,
+    *,
+    principal: Principal,
+    vault: PiiVault,
+) -> HouseholdOut:
+    """Correct the household's file fields; the whole change is one new version."""
+    household = await visible_household(session, household_id, principal, for_update=True)
+    ensure_current(household, body.base_version)
+    _apply_profile(household, body)
+    if body.category is not None:
+        household.category = body.category.value
+    members = await repository.active_members(session, household.id)
+    await record_change(
+        session, household, members, principal=principal, action="household.correct", reason=body.reason
+    )
+    return household_out(household, members, vault)
+
+
+async def revise_member(
+    session: AsyncSession,
+    household_id: uuid.UUID,
+    member_id: uuid.UUID,
+    body: MemberRevise,
+    *,
+    principal: Principal,
+    vault: PiiVault,
+) -> HouseholdOut:
+    household = await visible_household(session, household_id, principal, for_update=True)
+    ensure_current(household, body.base_version)
+    members = await repository.active_members(session, household.id)
+    member = next((m for m in members if m.id == member_id), None)
+    if member is None:
+        raise NotFound("No such active member in this household.", "该户无此成员。")
+    _apply_member_details(member, body)
+    if body.name is not None:
+        member.name = body.name
+    if body.relation is not None:
+        member.relation = body.relation.value
+    if body.labour_capacity is not None:
+        member.labour_capacity = body.labour_capacity.value
+    heads = sum(1 for m in members if m.relation == Relation.HEAD)
+    if heads != 1:
+        raise Unprocessable(
+            "A household has exactly one head.",
+            "每户必须有且只有一名户主。",
+            fields=[
+                FieldError(loc=["body", "relation"], message="exactly one head", message_zh="户主只能有一名")
+            ],
+        )
+    if member.relation == Relation.HEAD:
+        household.head_name = member.name
+    await record_change(
+        session, household, members, principal=principal, action="member.correct", reason=body.reason
+    )
+    return household_out(household, members, vault)
+
+
+async def lookup(
+    session: AsyncSession, id_number: str, *, principal: Principal, vault: PiiVault
+) -> MemberLookupOut:
+    """The active member holding an ID number, within the caller's regions (404 otherwise)."""
+    found = await repository.active_member_by_index(
+        session, vault.blind_index(id_number), principal.region_prefixes()
+    )
+    if found is None:
+        raise NotFound(
+            "No active member with this ID number in your regions.", "您的管辖范围内无此身份证号码的成员。"
+        )
+    member, household = found
+    return MemberLookupOut(
+        member_id=member.id,
+        household_id=household.id,
+        village_code=household.village_code,
+        name=member.name,
+        id_number_masked=member.id_number_masked,
+        relation=member.relation,
+        relation_label=Relation(member.relation).label_zh,
+        household_status=household.status,
+        household_status_label=HouseholdStatus(household.status).label_zh,
+    )
+
+
+async def versions(
+    session: AsyncSession, household_id: uuid.UUID, principal: Principal
+) -> list[HouseholdVersionOut]:
+    await visible_household(session, household_id, principal)
+    return [HouseholdVersionOut.model_validate(v) for v in await repository.versions(session, household_id)]
+
+
+async def version(
+    session: AsyncSession, household_id: uuid.UUID, number: int, principal: Principal
+) -> HouseholdSnapshotOut:
+    await visible_household(session, household_id, principal)
+    found = await repository.get_version(session, household_id, number)
+    if found is None:
+        raise NotFound("No such version of this household.", "该户无此版本。")
+    return HouseholdSnapshotOut.model_validate(found)
+
+
+async def as_of(
+    session: AsyncSession, household_id: uuid.UUID, day: dt.date, principal: Principal, clock: Clock
+) -> HouseholdSnapshotOut:
+    """The file as it stood at the end of `day` (the county's calendar)."""
+    await visible_household(session, household_id, principal)
+    found = await repository.version_before(
+        session, household_id, clock.start_of_day(day + dt.timedelta(days=1))
+    )
+    if found is None:
+        raise NotFound("The household had no file yet on that date.", "该日期时该户尚未建档。")
+    return HouseholdSnapshotOut.model_validate(found)
+
+
+async def diff(
+    session: AsyncSession, household_id: uuid.UUID, from_version: int, to_version: int, principal: Principal
+) -> HouseholdDiffOut:
+    await visible_household(session, household_id, principal)
+    older = await repository.get_version(session, household_id, from_version)
+    newer = await repository.get_version(session, household_id, to_version)
+    if older is None or newer is None:
+        raise NotFound("No such version of this household.", "该户无此版本。")
+    return HouseholdDiffOut(
+        household_id=household_id,
+        from_version=from_version,
+        to_version=to_version,
+        changes=history.diff(older.snapshot, newer.snapshot),
+    )
+
+
+async def status_history(
+    session: AsyncSession, household_id: uuid.UUID, principal: Principal
+) -> list[StatusChangeOut]:
+    await visible_household(session, household_id, principal)
+    return [
+        StatusChangeOut(
+            household_version=change.household_version,
+            from_status=change.from_status,
+            from_status_label=_label(HouseholdStatus, change.from_status),
+            to_status=change.to_status,
+            to_status_label=HouseholdStatus(change.to_status).label_zh,
+            changed_at=change.changed_at,
+            changed_by=change.changed_by,
+            reason=change.reason,
+            case_id=change.case_id,
+        )
+        for change in await repository.status_changes(session, household_id)
+    ]
 
 
 async def payee(session: AsyncSession, household_id: uuid.UUID, vault: PiiVault) -> contract.Payee:
