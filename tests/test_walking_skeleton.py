@@ -57,6 +57,20 @@ async def test_household_travels_from_survey_to_paid_payment(any_system: Running
 
     # 5. A finance officer creates a program and pays the household; the bank calls back.
     finance = await api.create_user(any_system.admin_token, "finance.zhao", ["finance_officer"], [COUNTY])
+    fund = await api.http.post(
+        "/api/v1/fund-sources",
+        headers=auth(finance),
+        json={
+            "code": "central-special-2026",
+            "name_zh": "中央财政专项扶贫资金",
+            "level": "central",
+            "county_code": COUNTY,
+            "year": 2026,
+            "document_no": "黔财农〔2026〕1号",
+            "granted_fen": 50_000_000,
+        },
+    )
+    assert fund.status_code == 201, fund.text
     program = await api.http.post(
         "/api/v1/programs",
         headers=auth(finance),

@@ -10,9 +10,22 @@ from services.kit.http import ServiceClient
 from services.registry import contract as registry
 
 NAME = "subsidy"
-PUBLIC_PATH_PREFIXES = ("/api/v1/programs", "/api/v1/payments", "/api/v1/bank")
+PUBLIC_PATH_PREFIXES = (
+    "/api/v1/programs",
+    "/api/v1/payments",
+    "/api/v1/payment-batches",
+    "/api/v1/bank",
+    "/api/v1/catalogue",
+    "/api/v1/fund-sources",
+    "/api/v1/applications",
+    "/api/v1/loans",
+    "/api/v1/reconciliation",
+    "/api/v1/reports",
+)
 EVENTS_SCOPE = "subsidy:events"
-CLIENT_SCOPES: tuple[str, ...] = (eligibility.EVENTS_SCOPE, registry.PAYEE_SCOPE)
+LOANS_REPORT_SCOPE = "loans:report"
+"""Partner banks holding this scope report micro-loans for the interest subsidy (贴息)."""
+CLIENT_SCOPES: tuple[str, ...] = (eligibility.EVENTS_SCOPE, registry.EVENTS_SCOPE, registry.PAYEE_SCOPE)
 
 PAYMENT_STATUS_CHANGED = "payment.status_changed"
 

@@ -1,7 +1,8 @@
-"""Bank callbacks: verified (HMAC, time window), applied once per callback id."""
+"""Bank callbacks: verified (HMAC, time window), applied once per callback id, one payment or a batch."""
 
 import json
 import uuid
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,9 +10,38 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kit import webhooks
 from services.kit.errors import BadRequest, Unauthorized
 from services.subsidy.models import BankCallback
-from services.subsidy.payments import repository as payments
-from services.subsidy.payments.service import settle
+from services.subsidy.payments.service import BankResult, settle_many
 from services.subsidy.schemas import CallbackAck
+
+MAX_RESULTS = 5000
+
+
+def _result(item: dict[str, Any]) -> BankResult:
+    amount = item.get("amount_fen")
+    return BankResult(
+        payment_id=uuid.UUID(str(item["payment_id"])),
+        status=str(item["status"]),
+        amount_fen=None if amount is None else int(amount),
+        bank_reference=item.get("bank_reference"),
+        reason=item.get("reason"),
+    )
+
+
+def _parse(body: bytes) -> tuple[dict[str, Any], list[BankResult]]:
+    """A callback names one payment ({"payment_id", ...}) or a batch's results ({"results": [...]})."""
+    try:
+        payload = json.loads(body)
+        if not isinstance(payload, dict):
+            raise TypeError("not an object")
+        items = payload.get("results", [payload])
+        if not isinstance(items, list) or len(items) > MAX_RESULTS:
+            raise TypeError("results must be a list")
+        for item in items:
+            if "amount_fen" not in item:
+                raise KeyError("amount_fen")
+        return payload, [_result(item) for item in items]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BadRequest("Callback body is not understood.", "回调内容无法解析。") from exc
 
 
 async def receive_callback(
@@ -29,16 +59,12 @@ async def receive_callback(
             f"Callback not accepted: {exc}.", "银行回调签名无效。", code="invalid_signature"
         ) from exc
     assert webhook_id is not None
-    try:
-        payload = json.loads(body)
-        payment_id = uuid.UUID(str(payload["payment_id"]))
-        status = str(payload["status"])
-        amount = int(payload["amount_fen"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise BadRequest("Callback body is not understood.", "回调内容无法解析。") from exc
-
+    payload, results = _parse(body)
     callback = BankCallback(
-        webhook_id=webhook_id[:128], payment_id=payment_id, payload=payload, outcome="received"
+        webhook_id=webhook_id[:128],
+        payment_id=results[0].payment_id if len(results) == 1 else None,
+        payload=payload,
+        outcome="received",
     )
     try:
         async with session.begin_nested():
@@ -46,22 +72,11 @@ async def receive_callback(
             await session.flush()
     except IntegrityError:
         return CallbackAck(accepted=True, duplicate=True)
-
-    payment = await payments.get(session, payment_id, for_update=session.get_bind().dialect.name != "sqlite")
-    if payment is None:
-        callback.outcome = "unknown_payment"
-    elif payment.amount_fen != amount:
+    settled = await settle_many(session, results, source="bank-callback", reference=webhook_id)
+    if settled.amount_mismatch:
         callback.outcome = "amount_mismatch"
-    elif status not in ("paid", "failed"):
-        callback.outcome = "ignored_status"
+    elif settled.applied:
+        callback.outcome = "applied"
     else:
-        applied = await settle(
-            session,
-            payment,
-            paid=status == "paid",
-            reason=payload.get("reason"),
-            bank_reference=payload.get("bank_reference"),
-            source="bank-callback",
-        )
-        callback.outcome = "applied" if applied else "already_final"
-    return CallbackAck(accepted=True)
+        callback.outcome = "already_final_or_unknown"
+    return CallbackAck(accepted=True, applied=settled.applied)

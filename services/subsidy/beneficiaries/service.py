@@ -1,11 +1,13 @@
-"""Keeping the beneficiary projection from the eligibility feed."""
+"""Keeping the beneficiary projections: assessments (eligibility feed) and status (registry feed)."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.eligibility import contract as eligibility
 from services.kit.outbox import FeedEvent
+from services.registry import contract as registry
 from services.subsidy.beneficiaries import repository
-from services.subsidy.models import Beneficiary
+from services.subsidy.models import Beneficiary, HouseholdStatus
+from services.subsidy.payments.repository import forget_payees
 
 
 async def apply_assessment_event(session: AsyncSession, event: FeedEvent) -> None:
@@ -23,7 +25,30 @@ async def apply_assessment_event(session: AsyncSession, event: FeedEvent) -> Non
     current.village_code = recorded.village_code
     current.poor = recorded.poor
     current.category = recorded.category
+    # Program flags (e.g. elderly_direct_subsidy) ride on the event as the eligibility service adds them.
+    flags = event.payload.get("flags", [])
+    current.flags = sorted(str(flag) for flag in flags) if isinstance(flags, list) else []
     current.policy_code = recorded.policy_code
     current.policy_version = recorded.policy_version
     current.assessed_at = recorded.assessed_at
+    await session.flush()
+
+
+async def apply_household_event(session: AsyncSession, event: FeedEvent) -> None:
+    """Handler of the registry feed: status and exit year; a changed household's payee is fetched anew."""
+    if event.type != registry.HOUSEHOLD_CHANGED:
+        return
+    changed = registry.HouseholdChanged.model_validate(event.payload)
+    current = await repository.get_status(session, changed.household_id)
+    if current is not None and current.household_version >= changed.version:
+        return
+    if current is None:
+        current = HouseholdStatus(household_id=changed.household_id)
+        session.add(current)
+    current.household_version = changed.version
+    current.village_code = changed.village_code
+    current.status = changed.status
+    exit_year = event.payload.get("exit_year")
+    current.exit_year = int(exit_year) if isinstance(exit_year, int) else None
+    await forget_payees(session, {changed.household_id})
     await session.flush()

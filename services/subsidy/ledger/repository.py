@@ -1,24 +1,25 @@
 """Ledger writes and balance queries; the only place balances change."""
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.subsidy.models import AccountBalance
+from services.subsidy.models import AccountBalance, LedgerEntry, LedgerTransaction
 
 
 async def ensure_accounts(session: AsyncSession, accounts: set[str]) -> None:
-    existing = set(
-        (
-            await session.execute(select(AccountBalance.account).where(AccountBalance.account.in_(accounts)))
-        ).scalars()
-    )
-    for account in sorted(accounts - existing):
-        try:
-            async with session.begin_nested():
-                session.add(AccountBalance(account=account, balance_fen=0))
-        except IntegrityError:
-            pass  # created meanwhile by a concurrent transaction
+    """Create missing balance rows; a concurrent transaction creating the same row is not an error."""
+    if not accounts:
+        return
+    rows = [{"account": account, "balance_fen": 0} for account in sorted(accounts)]
+    dialect = session.get_bind().dialect.name
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(AccountBalance).values(rows)
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=["account"]))
 
 
 async def add_to_balance(session: AsyncSession, account: str, amount_fen: int, *, floor_zero: bool) -> bool:
@@ -35,6 +36,72 @@ async def add_to_balance(session: AsyncSession, account: str, amount_fen: int, *
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def insert_entries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    await session.execute(insert(LedgerEntry), rows)
+
+
 async def balance(session: AsyncSession, account: str) -> int:
     value = await session.scalar(select(AccountBalance.balance_fen).where(AccountBalance.account == account))
     return int(value or 0)
+
+
+async def balances(session: AsyncSession, accounts: Sequence[str]) -> dict[str, int]:
+    rows = await session.execute(
+        select(AccountBalance.account, AccountBalance.balance_fen).where(AccountBalance.account.in_(accounts))
+    )
+    found = {account: int(value) for account, value in rows.all()}
+    return {account: found.get(account, 0) for account in accounts}
+
+
+async def get_transaction(session: AsyncSession, transaction_id: uuid.UUID) -> LedgerTransaction | None:
+    return await session.get(LedgerTransaction, transaction_id)
+
+
+async def entries_of(session: AsyncSession, transaction_id: uuid.UUID) -> Sequence[LedgerEntry]:
+    result = await session.execute(
+        select(LedgerEntry).where(LedgerEntry.transaction_id == transaction_id).order_by(LedgerEntry.id)
+    )
+    return result.scalars().all()
+
+
+async def totals(session: AsyncSession) -> tuple[int, int]:
+    """(sum of all balances, sum of all entries): both are zero in a sound ledger."""
+    balance_sum = await session.scalar(select(func.coalesce(func.sum(AccountBalance.balance_fen), 0)))
+    entry_sum = await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0)))
+    return int(balance_sum or 0), int(entry_sum or 0)
+
+
+async def unbalanced_transactions(session: AsyncSession) -> int:
+    sums = (
+        select(LedgerEntry.transaction_id)
+        .group_by(LedgerEntry.transaction_id)
+        .having(func.sum(LedgerEntry.amount_fen) != 0)
+        .subquery()
+    )
+    return int(await session.scalar(select(func.count()).select_from(sums)) or 0)
+
+
+async def balances_disagreeing_with_entries(session: AsyncSession) -> int:
+    """Accounts whose running balance differs from the sum of their entries."""
+    sums = (
+        select(LedgerEntry.account, func.sum(LedgerEntry.amount_fen).label("total"))
+        .group_by(LedgerEntry.account)
+        .subquery()
+    )
+    stmt = (
+        select(func.count())
+        .select_from(AccountBalance)
+        .outerjoin(sums, sums.c.account == AccountBalance.account)
+        .where(AccountBalance.balance_fen != func.coalesce(sums.c.total, 0))
+    )
+    return int(await session.scalar(stmt) or 0)
+
+
+async def negative_floored_accounts(session: AsyncSession, prefixes: tuple[str, ...]) -> int:
+    conditions = [AccountBalance.account.startswith(prefix) for prefix in prefixes]
+    stmt = (
+        select(func.count())
+        .select_from(AccountBalance)
+        .where(or_(*conditions), AccountBalance.balance_fen < 0)
+    )
+    return int(await session.scalar(stmt) or 0)

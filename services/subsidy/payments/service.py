@@ -1,8 +1,15 @@
-"""Payment rules: commit budget on creation, pay once, release the money if the bank fails it."""
+"""Payment rules: one live payment per entitlement, budget committed when queued, settled once.
 
+A payment moves queued → sending (in a batch) → sent (the bank has it) → paid or failed. A failed
+payment gives its money back to the budget; the entitlement may then be paid again only by a
+re-issue, and only once the household's account has been corrected.
+"""
+
+import datetime as dt
 import hashlib
 import uuid
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,17 +19,20 @@ from services.kit.auth import Principal
 from services.kit.database import utcnow
 from services.kit.errors import BadRequest, Conflict, NotFound, Unprocessable
 from services.kit.outbox import publish
+from services.registry.contract import Payee as RegistryPayee
 from services.subsidy import contract
-from services.subsidy.beneficiaries import repository as beneficiaries
+from services.subsidy.entitlements import service as entitlements
 from services.subsidy.ledger.service import Leg, budget_account, committed_account, paid_account, post
-from services.subsidy.models import AuditRecord, OutboxEvent, Payment, Program
+from services.subsidy.models import AuditRecord, OutboxEvent, Payment, PaymentBatch, Program
 from services.subsidy.payments import repository
 from services.subsidy.programs import repository as programs
-from services.subsidy.schemas import PaymentCreate, PaymentOut
+from services.subsidy.schemas import BatchOut, PaymentCreate, PaymentOut
 
 QUEUED, SENDING, SENT, PAID, FAILED = "queued", "sending", "sent", "paid", "failed"
 FINAL = {PAID, FAILED}
 STATUS_LABELS = {QUEUED: "待发送", SENDING: "发送中", SENT: "银行处理中", PAID: "已支付", FAILED: "支付失败"}
+BATCH_LABELS = {"sending": "待银行确认", "accepted": "银行已受理"}
+DIRECT_KINDS = {"one_off", "per_unit"}
 
 
 @dataclass(frozen=True)
@@ -31,22 +41,74 @@ class Created:
     created: bool
 
 
+@dataclass(frozen=True)
+class BankResult:
+    """The bank's final word on one payment."""
+
+    payment_id: uuid.UUID
+    status: str
+    amount_fen: int | None = None
+    bank_reference: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class Settled:
+    paid: list[uuid.UUID] = field(default_factory=list)
+    failed: list[uuid.UUID] = field(default_factory=list)
+    amount_mismatch: list[uuid.UUID] = field(default_factory=list)
+    not_pending: int = 0
+
+    @property
+    def applied(self) -> int:
+        return len(self.paid) + len(self.failed)
+
+
 def payment_out(payment: Payment) -> PaymentOut:
     return PaymentOut(
         id=payment.id,
         program_id=payment.program_id,
         household_id=payment.household_id,
         amount_fen=payment.amount_fen,
+        entitlement_key=payment.entitlement_key,
         status=payment.status,
         status_label=STATUS_LABELS[payment.status],
         failure_reason=payment.failure_reason,
         bank_reference=payment.bank_reference,
+        batch_id=payment.batch_id,
+        reissue_of=payment.reissue_of,
         created_at=payment.created_at,
         settled_at=payment.settled_at,
+        reconciled_at=payment.reconciled_at,
     )
 
 
-def _status_event(session: AsyncSession, payment: Payment, program_code: str) -> None:
+def batch_out(batch: PaymentBatch) -> BatchOut:
+    return BatchOut(
+        id=batch.id,
+        item_count=batch.item_count,
+        total_fen=batch.total_fen,
+        status=batch.status,
+        status_label=BATCH_LABELS.get(batch.status, batch.status),
+        attempts=batch.attempts,
+        sent_at=batch.sent_at,
+        accepted_at=batch.accepted_at,
+        last_error=batch.last_error,
+    )
+
+
+def end_to_end_id(payment_id: uuid.UUID) -> str:
+    """The id the bank echoes on statements (ISO 20022 EndToEndId, at most 35 characters)."""
+    return payment_id.hex
+
+
+def payee_fingerprint(payee: RegistryPayee) -> str:
+    """Identifies an account without showing it: a corrected account has another fingerprint."""
+    material = f"{payee.household_id}|{payee.bank_name}|{payee.account_number}|{payee.account_name}"
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def status_event(session: AsyncSession, payment: Payment, program_code: str) -> None:
     publish(
         session,
         OutboxEvent,
@@ -66,46 +128,52 @@ def _status_event(session: AsyncSession, payment: Payment, program_code: str) ->
 def _replay(existing: Payment, digest: str) -> Created:
     if existing.request_hash != digest:
         raise Conflict(
-            "This Idempotency-Key was used for a different payment.",
-            "该幂等键已用于另一笔支付。",
+            "This Idempotency-Key was used for a different request.",
+            "该幂等键已用于另一笔请求。",
             code="idempotency_key_reused",
         )
     return Created(existing, created=False)
 
 
-async def create_payment(
-    session: AsyncSession, body: PaymentCreate, idempotency_key: str | None, *, actor: Principal
-) -> Created:
-    """Queue a payment and commit its amount from the program's budget (fails if the budget is short)."""
-    if not idempotency_key or not 8 <= len(idempotency_key) <= 128:
+def require_idempotency_key(key: str | None) -> str:
+    if not key or not 8 <= len(key) <= 128:
         raise BadRequest(
             "An Idempotency-Key header (8–128 characters) is required.",
             "请提供 Idempotency-Key 请求头。",
             code="idempotency_key_required",
         )
-    digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-    existing = await repository.by_idempotency_key(session, idempotency_key)
-    if existing is not None:
-        return _replay(existing, digest)
-    program = await programs.get(session, body.program_id)
-    if program is None or not _covers_county(actor, program):
-        raise NotFound("Program not found.", "未找到该项目。")
-    beneficiary = await beneficiaries.get(session, body.household_id)
-    if beneficiary is None or not actor.covers(beneficiary.village_code):
-        raise NotFound("Household not found or not assessed yet.", "未找到该户或该户尚未评估。")
-    if not beneficiary.poor:
-        raise Unprocessable(
-            "The household is not assessed as poor.", "该户评估结果为非贫困户,不能发放。", code="not_eligible"
-        )
+    return key
+
+
+async def queue_payment(
+    session: AsyncSession,
+    *,
+    program: Program,
+    household_id: uuid.UUID,
+    village_code: str,
+    amount_fen: int,
+    entitlement_key: str,
+    idempotency_key: str,
+    request_hash: str,
+    created_by: str,
+    from_account: str | None = None,
+    application_id: uuid.UUID | None = None,
+    reissue_of: uuid.UUID | None = None,
+) -> Created:
+    """Insert a payment and commit its money (from the budget, or from `from_account`)."""
     payment = Payment(
+        id=uuid.uuid4(),
         idempotency_key=idempotency_key,
-        request_hash=digest,
+        request_hash=request_hash,
         program_id=program.id,
-        household_id=body.household_id,
-        village_code=beneficiary.village_code,
-        amount_fen=body.amount_fen,
+        household_id=household_id,
+        village_code=village_code,
+        entitlement_key=entitlement_key,
+        application_id=application_id,
+        reissue_of=reissue_of,
+        amount_fen=amount_fen,
         status=QUEUED,
-        created_by=actor.subject,
+        created_by=created_by,
     )
     try:
         async with session.begin_nested():
@@ -113,29 +181,73 @@ async def create_payment(
             await session.flush()
     except IntegrityError:
         existing = await repository.by_idempotency_key(session, idempotency_key)
-        if existing is None:
-            raise
-        return _replay(existing, digest)
+        if existing is not None:
+            return _replay(existing, request_hash)
+        raise Conflict(
+            "This entitlement is already paid or being paid.",
+            "该补助已发放或正在发放,不能重复发放。",
+            code="already_paid",
+        ) from None
     await post(
         session,
         "payment_commitment",
         f"payment {payment.id}",
         [
-            Leg(budget_account(program.id), -payment.amount_fen, program.id, payment.household_id),
-            Leg(committed_account(program.id), payment.amount_fen, program.id, payment.household_id),
+            Leg(
+                from_account or budget_account(program.id), -amount_fen, program.id, household_id, payment.id
+            ),
+            Leg(committed_account(program.id), amount_fen, program.id, household_id, payment.id),
         ],
     )
-    record_audit(
-        session,
-        AuditRecord,
-        actor=actor,
-        action="payment.create",
-        entity_type="payment",
-        entity_id=str(payment.id),
-        detail=body.model_dump(mode="json"),
-    )
-    _status_event(session, payment, program.code)
+    status_event(session, payment, program.code)
     return Created(payment, created=True)
+
+
+async def create_payment(
+    session: AsyncSession, body: PaymentCreate, idempotency_key: str | None, *, actor: Principal
+) -> Created:
+    """A direct payment of a one-off program: eligibility, amount rule and caps, then the budget."""
+    key = require_idempotency_key(idempotency_key)
+    digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    existing = await repository.by_idempotency_key(session, key)
+    if existing is not None:
+        return _replay(existing, digest)
+    program = await programs.get(session, body.program_id)
+    if program is None or not _covers_county(actor, program):
+        raise NotFound("Program not found.", "未找到该项目。")
+    if program.scheme_code is not None and program.kind not in DIRECT_KINDS:
+        raise Unprocessable(
+            f"A {program.kind} program is paid through its own procedure, not directly.",
+            "该类项目须按申报、岗位或贷款流程发放,不能直接发放。",
+            code="wrong_procedure",
+        )
+    rules = await entitlements.program_rules(session, program, dt.date.today())
+    household = await entitlements.eligible_household(session, program, rules, body.household_id, actor)
+    entitlements.check_amount(rules, body.amount_fen)
+    entitlement = entitlements.entitlement_key(rules, program, body.member_id, f"adhoc:{key}")
+    await entitlements.use_caps(session, rules, program, body.household_id, body.amount_fen)
+    created = await queue_payment(
+        session,
+        program=program,
+        household_id=body.household_id,
+        village_code=household.village_code,
+        amount_fen=body.amount_fen,
+        entitlement_key=entitlement,
+        idempotency_key=key,
+        request_hash=digest,
+        created_by=actor.subject,
+    )
+    if created.created:
+        record_audit(
+            session,
+            AuditRecord,
+            actor=actor,
+            action="payment.create",
+            entity_type="payment",
+            entity_id=str(created.payment.id),
+            detail={**body.model_dump(mode="json"), "entitlement": entitlement, "basis": household.basis},
+        )
+    return created
 
 
 def _covers_county(actor: Principal, program: Program) -> bool:
@@ -149,46 +261,138 @@ async def get_payment(session: AsyncSession, payment_id: uuid.UUID, principal: P
     return payment_out(payment)
 
 
-async def settle(
-    session: AsyncSession,
-    payment: Payment,
-    *,
-    paid: bool,
-    reason: str | None,
-    bank_reference: str | None,
-    source: str,
-) -> bool:
-    """Final status from the bank: money moves to paid, or back to the budget. False if already final."""
-    if payment.status in FINAL:
-        return False
-    program = await programs.get(session, payment.program_id)
+async def settle_many(
+    session: AsyncSession, results: list[BankResult], *, source: str, reference: str
+) -> Settled:
+    """Apply the bank's final statuses in bulk; a payment already final is left alone (idempotent).
+
+    Rows are locked in id order, ledger legs are posted per program (one transaction for the paid, one
+    for the failed), and one audit record names every payment settled.
+    """
+    outcome = Settled()
+    wanted = {result.payment_id: result for result in results if result.status in FINAL}
+    if not wanted:
+        return outcome
+    postgres = session.get_bind().dialect.name == "postgresql"
+    pending = await repository.unsettled(session, sorted(wanted), for_update=postgres)
+    outcome.not_pending = len(wanted) - len(pending)
+    program_ids = {payment.program_id for payment in pending}
+    program_of = await repository.programs_by_id(session, program_ids)
+    legs: dict[tuple[uuid.UUID, str], list[Leg]] = defaultdict(list)
+    now = utcnow()
+    failed_direct: list[Payment] = []
+    for payment in pending:
+        result = wanted[payment.id]
+        if result.amount_fen is not None and result.amount_fen != payment.amount_fen:
+            outcome.amount_mismatch.append(payment.id)
+            continue
+        paid = result.status == PAID
+        target = paid_account(payment.program_id) if paid else budget_account(payment.program_id)
+        legs[(payment.program_id, result.status)] += [
+            Leg(
+                committed_account(payment.program_id),
+                -payment.amount_fen,
+                payment.program_id,
+                payment.household_id,
+                payment.id,
+            ),
+            Leg(target, payment.amount_fen, payment.program_id, payment.household_id, payment.id),
+        ]
+        payment.status = result.status
+        payment.failure_reason = None if paid else (result.reason or "bank reported failure")[:200]
+        payment.bank_reference = result.bank_reference or payment.bank_reference
+        payment.settled_at = now
+        payment.version += 1
+        (outcome.paid if paid else outcome.failed).append(payment.id)
+        if not paid and payment.application_id is None:
+            failed_direct.append(payment)
+        status_event(session, payment, program_of[payment.program_id].code)
+    for (_program_id, status), program_legs in sorted(
+        legs.items(), key=lambda item: (str(item[0][0]), item[0][1])
+    ):
+        await post(session, f"payment_{status}", f"{source} {reference}", program_legs)
+    for payment in failed_direct:
+        if payment.period is None:
+            program = program_of[payment.program_id]
+            await entitlements.release_caps(
+                session, program.scheme_code, program, payment.household_id, payment.amount_fen
+            )
+    if outcome.failed:
+        # The account may be wrong: look it up afresh next time rather than trust the cached one.
+        await repository.forget_payees(
+            session, {p.household_id for p in pending if p.id in set(outcome.failed)}
+        )
+    if outcome.applied or outcome.amount_mismatch:
+        record_audit(
+            session,
+            AuditRecord,
+            actor=None,
+            actor_name=source,
+            action="payment.settle",
+            entity_type="payments",
+            entity_id=reference[:64],
+            outcome="ok" if not outcome.amount_mismatch else "amount_mismatch",
+            detail={
+                "paid": [str(i) for i in outcome.paid],
+                "failed": [str(i) for i in outcome.failed],
+                "amount_mismatch": [str(i) for i in outcome.amount_mismatch],
+            },
+        )
+    return outcome
+
+
+async def reissue(
+    session: AsyncSession, payment_id: uuid.UUID, current_payee: RegistryPayee | None, *, actor: Principal
+) -> Created:
+    """Pay a failed payment's entitlement again, only to a corrected account (补发)."""
+    failed = await repository.get(session, payment_id, actor.region_prefixes())
+    if failed is None:
+        raise NotFound("Payment not found.", "未找到该笔支付。")
+    if failed.status != FAILED:
+        raise Conflict(
+            "Only a failed payment can be re-issued.", "只有支付失败的款项可以补发。", code="not_failed"
+        )
+    if current_payee is None:
+        raise Unprocessable(
+            "The household has no account on file.", "该户尚无一卡通账户。", code="no_account"
+        )
+    if failed.payee_fingerprint is not None and failed.payee_fingerprint == payee_fingerprint(current_payee):
+        raise Conflict(
+            "The household's account has not been corrected since the payment failed.",
+            "该户账户信息尚未更正,不能补发。",
+            code="account_not_corrected",
+        )
+    program = await programs.get(session, failed.program_id)
     assert program is not None
-    if paid:
-        legs = [
-            Leg(committed_account(program.id), -payment.amount_fen, program.id, payment.household_id),
-            Leg(paid_account(program.id), payment.amount_fen, program.id, payment.household_id),
-        ]
-    else:
-        legs = [
-            Leg(committed_account(program.id), -payment.amount_fen, program.id, payment.household_id),
-            Leg(budget_account(program.id), payment.amount_fen, program.id, payment.household_id),
-        ]
-    await post(session, "payment_paid" if paid else "payment_failed", f"payment {payment.id}", legs)
-    payment.status = PAID if paid else FAILED
-    payment.failure_reason = None if paid else (reason or "bank reported failure")[:200]
-    payment.bank_reference = bank_reference or payment.bank_reference
-    payment.settled_at = utcnow()
-    payment.version += 1
-    record_audit(
+    rules = await entitlements.program_rules(session, program, dt.date.today())
+    if failed.application_id is not None:
+        await entitlements.check_caps_at_payment(
+            session, rules, program, failed.household_id, failed.amount_fen
+        )
+    elif failed.period is None:
+        await entitlements.use_caps(session, rules, program, failed.household_id, failed.amount_fen)
+    created = await queue_payment(
         session,
-        AuditRecord,
-        actor=None,
-        actor_name=source,
-        action=f"payment.{payment.status}",
-        entity_type="payment",
-        entity_id=str(payment.id),
-        reason=payment.failure_reason or "",
-        detail={"bank_reference": payment.bank_reference},
+        program=program,
+        household_id=failed.household_id,
+        village_code=failed.village_code,
+        amount_fen=failed.amount_fen,
+        entitlement_key=failed.entitlement_key,
+        idempotency_key=f"reissue:{failed.id}",
+        request_hash=hashlib.sha256(f"reissue:{failed.id}".encode()).hexdigest(),
+        created_by=actor.subject,
+        application_id=failed.application_id,
+        reissue_of=failed.id,
     )
-    _status_event(session, payment, program.code)
-    return True
+    created.payment.period = failed.period
+    if created.created:
+        record_audit(
+            session,
+            AuditRecord,
+            actor=actor,
+            action="payment.reissue",
+            entity_type="payment",
+            entity_id=str(created.payment.id),
+            detail={"reissue_of": str(failed.id), "amount_fen": failed.amount_fen},
+        )
+    return created

@@ -23,3 +23,14 @@ async def list_programs(session: AsyncSession, counties: set[str] | None) -> Seq
     if counties is not None:
         stmt = stmt.where(Program.county_code.in_(counties))
     return (await session.execute(stmt)).scalars().all()
+
+
+async def for_scheme(session: AsyncSession, scheme_code: str, county_code: str, year: int) -> Program | None:
+    """The county's program of a catalogue scheme for a year (the first created, if several)."""
+    stmt = (
+        select(Program)
+        .where(Program.scheme_code == scheme_code, Program.county_code == county_code, Program.year == year)
+        .order_by(Program.created_at)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()

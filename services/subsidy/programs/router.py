@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 
 from services.kit.auth import Principal, PrincipalDep, Role, require_roles
 from services.kit.database import SessionDep
+from services.subsidy.funds.service import visible_counties
 from services.subsidy.programs import repository, service
 from services.subsidy.schemas import ProgramCreate, ProgramOut
 
@@ -14,7 +15,14 @@ FinanceDep = Annotated[Principal, Depends(require_roles(Role.FINANCE_OFFICER))]
 
 
 @router.post(
-    "", response_model=ProgramOut, status_code=201, summary="Create a program with its budget / 新建项目"
+    "",
+    response_model=ProgramOut,
+    status_code=201,
+    summary="Create a program with its budget from a fund source / 新建项目并安排预算",
+    description=(
+        "The budget is taken from the fund source (409 when the grant is short); with `scheme_code` the "
+        "catalogue's rules (caps, eligibility, documents) apply. 预算从资金来源划拨,不得超出。"
+    ),
 )
 async def create_program(body: ProgramCreate, session: SessionDep, actor: FinanceDep) -> ProgramOut:
     program = await service.create_program(session, body, actor=actor)
@@ -25,5 +33,5 @@ async def create_program(body: ProgramCreate, session: SessionDep, actor: Financ
 async def list_programs(session: SessionDep, principal: PrincipalDep) -> list[ProgramOut]:
     return [
         await service.program_out(session, program)
-        for program in await repository.list_programs(session, service.visible_counties(principal))
+        for program in await repository.list_programs(session, visible_counties(principal))
     ]

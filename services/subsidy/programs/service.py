@@ -1,12 +1,14 @@
-"""Program rules: a program is funded from its own source at creation (专款专用)."""
+"""Program rules: a program's budget comes from one fund source of its county (专款专用)."""
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.audit import record_audit
 from services.kit.auth import Principal
-from services.kit.errors import Conflict, Forbidden
+from services.kit.errors import Conflict, Forbidden, Unprocessable
 from services.kit.regions import county_of
+from services.subsidy.catalogue import repository as catalogue
+from services.subsidy.funds import repository as funds
 from services.subsidy.ledger import repository as ledger_repository
 from services.subsidy.ledger.service import (
     Leg,
@@ -15,50 +17,73 @@ from services.subsidy.ledger.service import (
     fund_account,
     paid_account,
     post,
+    reserved_account,
 )
 from services.subsidy.models import AuditRecord, Program
 from services.subsidy.programs import repository
 from services.subsidy.schemas import ProgramCreate, ProgramOut
 
 
-def visible_counties(principal: Principal) -> set[str] | None:
-    """Counties whose programs the caller sees: those of the caller's regions (None: everywhere)."""
-    if "" in principal.region_prefixes():
-        return None
-    return {county_of(code) for code in principal.regions}
-
-
 async def program_out(session: AsyncSession, program: Program) -> ProgramOut:
-    remaining = await ledger_repository.balance(session, budget_account(program.id))
+    accounts = [
+        budget_account(program.id),
+        reserved_account(program.id),
+        committed_account(program.id),
+        paid_account(program.id),
+    ]
+    budget, reserved, committed, paid = (await ledger_repository.balances(session, accounts)).values()
     return ProgramOut(
         id=program.id,
         code=program.code,
         name_zh=program.name_zh,
         kind=program.kind,
+        scheme_code=program.scheme_code,
         fund_source=program.fund_source,
         county_code=program.county_code,
         year=program.year,
         budget_fen=program.budget_fen,
-        remaining_fen=remaining,
+        remaining_fen=budget,
+        reserved_fen=reserved,
+        committed_fen=committed,
+        paid_fen=paid,
     )
 
 
 async def create_program(session: AsyncSession, body: ProgramCreate, *, actor: Principal) -> Program:
     if not actor.covers(body.county_code):
         raise Forbidden("The county is outside your regions.", "该县不在您的管辖范围内。")
+    source = await funds.get(session, body.fund_source)
+    if source is None or source.county_code != county_of(body.county_code):
+        raise Unprocessable(
+            f"Fund source {body.fund_source} is not registered for this county.",
+            f"资金来源 {body.fund_source} 未在该县登记,请先登记资金来源。",
+            code="fund_source_unknown",
+        )
+    if body.scheme_code is not None:
+        scheme = await catalogue.get_scheme(session, body.scheme_code)
+        if scheme is None:
+            raise Unprocessable(f"Scheme {body.scheme_code} is not in the catalogue.", "目录中无此项目。")
+        if scheme.kind != body.kind:
+            raise Unprocessable(
+                f"Scheme {scheme.code} is of kind {scheme.kind}.", f"该目录项目类型为 {scheme.kind}。"
+            )
+    if source.allowed_schemes and body.scheme_code not in source.allowed_schemes:
+        raise Unprocessable(
+            "This fund source is earmarked for other programs.",
+            "该资金为专款,只能用于指定项目(专款专用)。",
+            code="earmarked_elsewhere",
+        )
     conflict = Conflict(f"Program code {body.code} is taken.", f"项目编码 {body.code} 已存在。")
     if await repository.code_taken(session, body.code):
         raise conflict
     program = Program(**body.model_dump())
+    program.county_code = county_of(body.county_code)
     session.add(program)
     try:
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as exc:
         raise conflict from exc
-    await ledger_repository.ensure_accounts(
-        session, {budget_account(program.id), committed_account(program.id), paid_account(program.id)}
-    )
     await post(
         session,
         "budget_allocation",

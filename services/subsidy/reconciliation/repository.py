@@ -1,0 +1,89 @@
+"""Queries behind reconciliation."""
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.subsidy.models import BankStatement, Payment, StatementLine
+
+CHUNK = 5000
+
+
+async def by_hash(session: AsyncSession, digest: str) -> BankStatement | None:
+    return (
+        await session.execute(select(BankStatement).where(BankStatement.file_sha256 == digest))
+    ).scalar_one_or_none()
+
+
+async def payments_by_id(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, str, bool]]:
+    """id → (amount, status, already reconciled)."""
+    found: dict[uuid.UUID, tuple[int, str, bool]] = {}
+    for start in range(0, len(ids), CHUNK):
+        rows = await session.execute(
+            select(Payment.id, Payment.amount_fen, Payment.status, Payment.reconciled_at).where(
+                Payment.id.in_(ids[start : start + CHUNK])
+            )
+        )
+        for payment_id, amount, status, reconciled in rows.all():
+            found[payment_id] = (int(amount), status, reconciled is not None)
+    return found
+
+
+async def mark_reconciled(session: AsyncSession, ids: Sequence[uuid.UUID], at: dt.datetime) -> None:
+    for start in range(0, len(ids), CHUNK):
+        await session.execute(
+            update(Payment)
+            .where(Payment.id.in_(ids[start : start + CHUNK]))
+            .values(reconciled_at=at)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def insert_lines(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(StatementLine), rows)
+
+
+async def latest_booked_until(session: AsyncSession) -> dt.date | None:
+    value = await session.scalar(select(func.max(BankStatement.booked_until)))
+    return value if isinstance(value, dt.date) else None
+
+
+async def missing_from_statements(
+    session: AsyncSession, booked_until: dt.date, limit: int
+) -> Sequence[Payment]:
+    """Payments the bank called paid, settled by the statements' end, that no statement shows."""
+    until = dt.datetime.combine(booked_until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    stmt = (
+        select(Payment)
+        .where(Payment.status == "paid", Payment.reconciled_at.is_(None), Payment.settled_at < until)
+        .order_by(Payment.settled_at)
+        .limit(limit)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def count_missing(session: AsyncSession, booked_until: dt.date) -> int:
+    until = dt.datetime.combine(booked_until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    stmt = select(func.count()).where(
+        Payment.status == "paid", Payment.reconciled_at.is_(None), Payment.settled_at < until
+    )
+    return int(await session.scalar(stmt) or 0)
+
+
+async def problem_lines(
+    session: AsyncSession, outcomes: Sequence[str], limit: int
+) -> Sequence[StatementLine]:
+    stmt = (
+        select(StatementLine)
+        .where(StatementLine.outcome.in_(outcomes))
+        .order_by(StatementLine.id)
+        .limit(limit)
+    )
+    return (await session.execute(stmt)).scalars().all()
