@@ -9,6 +9,9 @@ from services.eligibility.household_inputs.service import apply_registry_event
 from services.eligibility.models import AuditRecord, ConsumerCursor, OutboxEvent
 from services.eligibility.policies.router import router as policies_router
 from services.eligibility.policies.service import sync_shipped
+from services.eligibility.rankings.router import router as rankings_router
+from services.eligibility.reassessments.router import router as reassessments_router
+from services.eligibility.reassessments.runner import ReassessmentWorker
 from services.kit.app import build_service_app
 from services.kit.audit import AuditSealer
 from services.kit.http import ServiceLinks, ServiceTokenProvider
@@ -24,7 +27,10 @@ def create_app(settings: EligibilitySettings, links: ServiceLinks | None = None)
     app = build_service_app(
         name=contract.NAME,
         title="Fupin eligibility / 精准识别",
-        description="Policies as data and explained assessments. 政策数据化与可解释的识别评估。",
+        description=(
+            "Policies as versioned data, explained assessments, village ranking, bulk reassessment and "
+            "what-if simulation. 政策数据化、可解释的识别评估、排队打分、批量重新评估与政策模拟。"
+        ),
         settings=settings,
         links=links,
         downstream_urls={registry.NAME: settings.registry_url},
@@ -41,9 +47,18 @@ def create_app(settings: EligibilitySettings, links: ServiceLinks | None = None)
         handle=apply_registry_event,
         poll_seconds=settings.feed_poll_seconds,
     )
-    app.state.workers.extend([app.state.registry_consumer, AuditSealer(app.state.database, AuditRecord)])
+    app.state.reassessment_worker = ReassessmentWorker(app.state.database)
+    app.state.workers.extend(
+        [
+            app.state.registry_consumer,
+            app.state.reassessment_worker,
+            AuditSealer(app.state.database, AuditRecord),
+        ]
+    )
     app.include_router(assessments_router)
     app.include_router(policies_router)
+    app.include_router(rankings_router)
+    app.include_router(reassessments_router)
     app.include_router(feed_router(OutboxEvent, contract.EVENTS_SCOPE, "Assessment feed / 评估事件流"))
     return app
 

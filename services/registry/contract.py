@@ -17,7 +17,9 @@ PUBLIC_PATH_PREFIXES = (
 )
 EVENTS_SCOPE = "registry:events"
 PAYEE_SCOPE = "registry:payee"
-CLIENT_SCOPES: tuple[str, ...] = ()
+# The village ranking for deliberation comes from eligibility (its contract.READ_SCOPE; named here
+# as text because eligibility's contract imports this one).
+CLIENT_SCOPES: tuple[str, ...] = ("eligibility:read",)
 
 HOUSEHOLD_CHANGED = "household.changed"
 

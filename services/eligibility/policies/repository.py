@@ -1,11 +1,25 @@
 """Queries on policy versions."""
 
+import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.eligibility.models import Policy
+
+PUBLISHED = "published"
+
+
+async def get(session: AsyncSession, policy_id: uuid.UUID) -> Policy | None:
+    return await session.get(Policy, policy_id)
+
+
+async def get_for_update(session: AsyncSession, policy_id: uuid.UUID) -> Policy | None:
+    statement = select(Policy).where(Policy.id == policy_id)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def get_by_code_version(session: AsyncSession, code: str, version: int) -> Policy | None:
@@ -15,8 +29,34 @@ async def get_by_code_version(session: AsyncSession, code: str, version: int) ->
     return result.scalar_one_or_none()
 
 
-async def published(session: AsyncSession) -> Sequence[Policy]:
+async def latest_published(session: AsyncSession, code: str) -> Policy | None:
     result = await session.execute(
-        select(Policy).where(Policy.status == "published").order_by(Policy.code, Policy.policy_version)
+        select(Policy)
+        .where(Policy.code == code, Policy.status == PUBLISHED)
+        .order_by(Policy.policy_version.desc())
+        .limit(1)
     )
-    return result.scalars().all()
+    return result.scalar_one_or_none()
+
+
+async def any_of_code(session: AsyncSession, code: str) -> Policy | None:
+    result = await session.execute(select(Policy).where(Policy.code == code).limit(1))
+    return result.scalar_one_or_none()
+
+
+async def next_version(session: AsyncSession, code: str) -> int:
+    highest = await session.scalar(select(func.max(Policy.policy_version)).where(Policy.code == code))
+    return int(highest or 0) + 1
+
+
+async def listing(session: AsyncSession, status: str | None, code: str | None) -> Sequence[Policy]:
+    statement = select(Policy).order_by(Policy.code, Policy.policy_version)
+    if status is not None:
+        statement = statement.where(Policy.status == status)
+    if code is not None:
+        statement = statement.where(Policy.code == code)
+    return (await session.execute(statement)).scalars().all()
+
+
+async def published(session: AsyncSession) -> Sequence[Policy]:
+    return await listing(session, PUBLISHED, None)

@@ -1,0 +1,253 @@
+"""Carrying out bulk runs: chunk by chunk, each chunk one transaction with the run's cursor.
+
+A chunk reads households in id order after the run's cursor, assigns each the policy that applies
+to its village, evaluates every policy's households at once (numpy), writes the assessments
+set-based and moves the cursor, all in one transaction. A crash loses at most the chunk in
+flight; the worker resumes from the committed cursor. Households whose version, policy and date
+are unchanged are not written again, and only changed outcomes publish `assessment.recorded`.
+"""
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from services.eligibility import contract
+from services.eligibility.assessments.service import event_payload, new_ids, outcome_keys, program_maps
+from services.eligibility.household_inputs import repository as inputs_repository
+from services.eligibility.models import AuditRecord, Policy
+from services.eligibility.policies import repository as policy_repository
+from services.eligibility.policies.service import assign_policies, compiled
+from services.eligibility.reassessments import repository
+from services.eligibility.reassessments.service import COMPLETED, FAILED, QUEUED, RUNNING
+from services.eligibility.rules.inputs import LAYOUT_VERSION, HouseholdBatch, pack
+from services.kit.audit import record_audit
+from services.kit.database import Database, utcnow
+
+logger = logging.getLogger("fupin.eligibility.reassessments")
+CHUNK_SIZE = 20_000
+
+
+@dataclass
+class ChunkResult:
+    read: int
+    written: int
+    changed: int
+
+
+async def process_chunk(
+    database: Database, run_id: uuid.UUID, chunk_size: int = CHUNK_SIZE
+) -> ChunkResult | None:
+    """Process the next chunk of a run in one transaction; None when the run is finished or held elsewhere."""
+    async with database.sessionmaker() as session, session.begin():
+        run = await repository.lock_run(session, run_id)
+        if run is None or run.status in (COMPLETED, FAILED):
+            return None
+        now = utcnow()
+        if run.status == QUEUED:
+            await repository.advance(session, run_id, {"status": RUNNING, "started_at": now})
+        chunk = await repository.read_chunk(session, run.region_code, run.resume_after, chunk_size)
+        if len(chunk) == 0:
+            await repository.advance(session, run_id, {"status": COMPLETED, "finished_at": now})
+            record_audit(
+                session,
+                AuditRecord,
+                actor=None,
+                actor_name=run.requested_by,
+                action="reassessment.completed",
+                entity_type="reassessment",
+                entity_id=str(run_id),
+                detail={"processed": run.processed, "changed": run.changed},
+                reason=run.reason,
+            )
+            return None
+        await _repack_old_layouts(session, chunk)
+        policies = list(await policy_repository.published(session))
+        assessments, currents, events = _evaluate(chunk, policies, run.as_of, run_id, now)
+        await repository.write(session, database.schema, assessments, currents, events)
+        await repository.advance(
+            session,
+            run_id,
+            {
+                "processed": run.processed + len(chunk),
+                "changed": run.changed + len(events),
+                "resume_after": chunk.household_ids[-1],
+            },
+        )
+        return ChunkResult(read=len(chunk), written=len(assessments), changed=len(events))
+
+
+async def _repack_old_layouts(session: Any, chunk: repository.Chunk) -> None:
+    """Rows packed by an older layout are packed again from their stored facts."""
+    stale = [index for index, layout in enumerate(chunk.layouts) if layout != LAYOUT_VERSION]
+    if not stale:
+        return
+    facts = await inputs_repository.snapshots(session, [chunk.hashes[index] for index in stale])
+    for index in stale:
+        chunk.household_records[index], chunk.member_records[index] = pack(facts[chunk.hashes[index]])
+
+
+def _evaluate(
+    chunk: repository.Chunk, policies: list[Policy], as_of: Any, run_id: uuid.UUID, now: Any
+) -> tuple[
+    list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[uuid.UUID, str, str, dict[str, Any], Any]]
+]:
+    batch = HouseholdBatch.from_packed(chunk.household_records, chunk.member_records)
+    choice = assign_policies(policies, np.asarray(chunk.villages, dtype=str), as_of)
+    assessments: list[tuple[Any, ...]] = []
+    currents: list[tuple[Any, ...]] = []
+    events: list[tuple[uuid.UUID, str, str, dict[str, Any], Any]] = []
+    at = now.isoformat()
+    for policy_index in np.unique(choice[choice >= 0]).tolist():
+        policy = policies[policy_index]
+        candidates = np.flatnonzero(choice == policy_index)
+        # The same household version, policy and date were assessed before: the result would be the same.
+        fresh = [
+            row
+            for row in candidates.tolist()
+            if not (
+                chunk.current_versions[row] == chunk.versions[row]
+                and chunk.current_policies[row] == policy.id
+                and chunk.current_dates[row] == as_of
+            )
+        ]
+        if not fresh:
+            continue
+        rows = np.asarray(fresh, np.int64)
+        evaluation = compiled(policy).evaluate(batch.take(rows), as_of)
+        keys = outcome_keys(evaluation)
+        ids = new_ids(len(fresh))
+        details = evaluation.packed()
+        categories = evaluation.category_names()
+        degrees = evaluation.degree_names()
+        poor = evaluation.poor.tolist()
+        extreme = evaluation.extreme.tolist()
+        exit_ready = evaluation.exit_ready.tolist()
+        scores = evaluation.score_x100.tolist()
+        programs: list[dict[str, int]] | None = None
+        for position, row in enumerate(fresh):
+            household_id = chunk.household_ids[row]
+            assessments.append(
+                (
+                    ids[position],
+                    household_id,
+                    chunk.versions[row],
+                    chunk.villages[row],
+                    policy.id,
+                    policy.code,
+                    policy.policy_version,
+                    as_of,
+                    chunk.hashes[row],
+                    categories[position],
+                    poor[position],
+                    degrees[position],
+                    extreme[position],
+                    exit_ready[position],
+                    scores[position],
+                    details[position],
+                    run_id,
+                    now,
+                )
+            )
+            currents.append(
+                (
+                    household_id,
+                    ids[position],
+                    chunk.versions[row],
+                    chunk.villages[row],
+                    policy.id,
+                    as_of,
+                    keys[position],
+                    categories[position],
+                    poor[position],
+                    scores[position],
+                )
+            )
+            if keys[position] == chunk.current_keys[row]:
+                continue
+            if programs is None:
+                programs = program_maps(evaluation)
+            payload = event_payload(
+                assessment_id=ids[position],
+                household_id=household_id,
+                household_version=chunk.versions[row],
+                village_code=chunk.villages[row],
+                policy=policy,
+                as_of=as_of,
+                category=categories[position],
+                poor=poor[position],
+                degree=degrees[position],
+                extreme_poverty=extreme[position],
+                exit_ready=exit_ready[position],
+                programs=programs[position],
+                score_x100=scores[position],
+                assessed_at=at,
+                run_id=run_id,
+            )
+            events.append((uuid.uuid4(), contract.ASSESSMENT_RECORDED, str(household_id), payload, now))
+    return assessments, currents, events
+
+
+async def run_to_end(database: Database, run_id: uuid.UUID, chunk_size: int = CHUNK_SIZE) -> int:
+    """Process a run until it is finished; returns how many chunks this call processed."""
+    chunks = 0
+    while await process_chunk(database, run_id, chunk_size) is not None:
+        chunks += 1
+    return chunks
+
+
+class ReassessmentWorker:
+    """Background worker: carries out queued runs, and resumes interrupted ones after a restart."""
+
+    def __init__(self, database: Database, poll_seconds: float = 2.0) -> None:
+        self.database = database
+        self.poll_seconds = poll_seconds
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    async def run_pending(self) -> None:
+        tried: set[uuid.UUID] = set()
+        while True:
+            async with self.database.sessionmaker() as session:
+                run_id = await repository.next_run(session, (QUEUED, RUNNING))
+            if run_id is None or run_id in tried:
+                return  # none left, or the oldest is being carried out by another replica
+            tried.add(run_id)
+            try:
+                await run_to_end(self.database, run_id)
+            except Exception as exc:
+                logger.exception("reassessment %s failed", run_id)
+                async with self.database.sessionmaker() as session, session.begin():
+                    await repository.advance(
+                        session, run_id, {"status": FAILED, "error": str(exc)[:500], "finished_at": utcnow()}
+                    )
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.run_pending()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("reassessment worker: will retry")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="reassessments")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
