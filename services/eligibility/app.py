@@ -13,7 +13,7 @@ from services.eligibility.rankings.router import router as rankings_router
 from services.eligibility.reassessments.router import router as reassessments_router
 from services.eligibility.reassessments.runner import ReassessmentWorker
 from services.kit.app import build_service_app
-from services.kit.audit import AuditSealer
+from services.kit.audit import AuditSealer, audit_router
 from services.kit.http import ServiceLinks, ServiceTokenProvider
 from services.kit.outbox import FeedConsumer, feed_router
 from services.registry import contract as registry
@@ -57,6 +57,7 @@ def create_app(settings: EligibilitySettings, links: ServiceLinks | None = None)
     )
     app.include_router(assessments_router)
     app.include_router(policies_router)
+    app.include_router(audit_router(AuditRecord, contract.NAME))
     app.include_router(rankings_router)
     app.include_router(reassessments_router)
     app.include_router(feed_router(OutboxEvent, contract.EVENTS_SCOPE, "Assessment feed / 评估事件流"))

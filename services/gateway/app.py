@@ -67,7 +67,14 @@ def create_app(settings: GatewaySettings, links: ServiceLinks | None = None) -> 
     app.state.revocations = revocations
     app.state.passwords = Passwords(settings)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_storage_uri)
-    app.state.token_verifier = TokenVerifier(settings.token_issuer, settings.token_audience, own_keys)
+    # The gateway's own keys are in memory: reading them again on an unknown kid costs nothing.
+    app.state.token_verifier = TokenVerifier(
+        settings.token_issuer,
+        settings.token_audience,
+        own_keys,
+        refetch_seconds=0,
+        max_age_seconds=settings.state_reload_seconds,
+    )
     app.state.reloader = StateReloader(
         app.state.database, key_ring, revocations, settings.state_reload_seconds
     )

@@ -31,7 +31,8 @@ class GatewaySettings(ServiceSettings):
     )
     key_publish_lead_seconds: int = Field(
         default=120,
-        description="a rotated key is published this long before it signs, so every verifier has it",
+        description="a rotated key is published this long before it signs; keep it above every service's "
+        "jwks_max_age_seconds plus state_reload_seconds, so each verifier knows the key before it is used",
     )
     state_reload_seconds: float = Field(
         default=5.0, description="how often a replica reloads signing keys and revocations"

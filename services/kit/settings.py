@@ -19,7 +19,8 @@ class ServiceSettings(BaseSettings):
         default=30.0, description="at most one JWKS refetch per this many seconds on an unknown kid"
     )
     jwks_max_age_seconds: float = Field(
-        default=300.0, description="cached public keys are refreshed at least this often"
+        default=60.0,
+        description="public keys are refreshed at least this often (below the gateway's key publish lead)",
     )
     gateway_url: str = "http://gateway:8000"
 

@@ -102,18 +102,20 @@ class TokenVerifier:
         audience: str,
         jwks_source: JwksSource,
         refetch_seconds: float = 30.0,
-        max_age_seconds: float = 300.0,
+        max_age_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.issuer = issuer
         self.audience = audience
         self._jwks_source = jwks_source
         self._keys: dict[str, Key] = {}
+        self._clock = clock
         self._fetched_at = 0.0
         self._refetch_seconds = refetch_seconds
         self._max_age_seconds = max_age_seconds
 
     async def _key_for(self, kid: str) -> Key:
-        age = time.monotonic() - self._fetched_at
+        age = self._clock() - self._fetched_at
         if self._keys and age >= self._max_age_seconds:
             try:
                 await self.refresh()
@@ -137,7 +139,7 @@ class TokenVerifier:
             if entry.get("alg", ALGORITHM) == ALGORITHM and entry.get("kty") == "EC" and entry.get("kid"):
                 keys[entry["kid"]] = jwk.construct(entry, ALGORITHM)
         self._keys = keys
-        self._fetched_at = time.monotonic()
+        self._fetched_at = self._clock()
 
     async def verify(self, token: str) -> dict[str, Any]:
         try:

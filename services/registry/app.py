@@ -3,12 +3,13 @@
 from fastapi import FastAPI
 
 from services.kit.app import build_service_app
-from services.kit.audit import AuditSealer
+from services.kit.audit import AuditSealer, audit_router
 from services.kit.http import ServiceLinks
 from services.kit.outbox import feed_router
 from services.registry import contract
 from services.registry.clock import Clock
 from services.registry.config import RegistrySettings
+from services.registry.credit_checks.router import router as credit_checks_router
 from services.registry.households.identity import PiiVault
 from services.registry.households.router import internal_router as households_internal
 from services.registry.households.router import members_router
@@ -36,6 +37,8 @@ def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) ->
     app.state.clock = Clock(settings.local_timezone)
     app.state.workers.append(AuditSealer(app.state.database, AuditRecord))
     app.include_router(surveys_router)
+    app.include_router(credit_checks_router)
+    app.include_router(audit_router(AuditRecord, contract.NAME))
     app.include_router(households_router)
     app.include_router(households_internal)
     app.include_router(members_router)

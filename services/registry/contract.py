@@ -10,6 +10,8 @@ from services.kit.http import ServiceClient
 
 NAME = "registry"
 PUBLIC_PATH_PREFIXES = (
+    "/api/v1/credit-checks",
+    "/api/v1/audit/registry",
     "/api/v1/households",
     "/api/v1/surveys",
     "/api/v1/members",

@@ -5,7 +5,7 @@ from fastapi import FastAPI
 
 from services.eligibility import contract as eligibility
 from services.kit.app import build_service_app
-from services.kit.audit import AuditSealer
+from services.kit.audit import AuditSealer, audit_router
 from services.kit.http import ServiceLinks, ServiceTokenProvider
 from services.kit.outbox import FeedConsumer, feed_router
 from services.registry import contract as registry
@@ -102,6 +102,7 @@ def create_app(settings: SubsidySettings, links: ServiceLinks | None = None) -> 
         reports_router,
     ):
         app.include_router(router)
+    app.include_router(audit_router(AuditRecord, contract.NAME))
     app.include_router(feed_router(OutboxEvent, contract.EVENTS_SCOPE, "Payment feed / 支付事件流"))
     return app
 
