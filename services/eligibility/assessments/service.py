@@ -8,10 +8,12 @@ input and date: the two must print the same bytes.
 
 import datetime as dt
 import hashlib
+import json
 import os
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -61,86 +63,91 @@ def new_ids(count: int) -> list[uuid.UUID]:
     return [uuid.UUID(bytes=data[start : start + 16]) for start in range(0, len(data), 16)]
 
 
-def outcome_keys(evaluation: Evaluation) -> list[str]:
-    """A digest of each household's outcome (category, degree, flags, programs, score): equal if unchanged."""
+@dataclass(frozen=True)
+class Outcomes:
+    """Per household of an evaluation: a key that is equal when the outcome is unchanged, and its programs."""
+
+    keys: list[str]
+    programs_json: list[str]
+
+
+def outcomes(evaluation: Evaluation) -> Outcomes:
+    """Outcome keys and program maps, computed once per distinct combination rather than per household.
+
+    The key digests category, degree, extreme poverty, exit readiness and the programs (code and
+    quantity) by name, so it compares across policy versions, and ends with the score.
+    """
     document = evaluation.policy.document
     assert document.outcome is not None
     codes = [program.code for program in document.outcome.programs]
     size = evaluation.frame.size
-    if codes:
-        table = np.where(evaluation.programs, evaluation.quantities, -1)
-        unique, inverse = np.unique(table, axis=0, return_inverse=True)
-        labels = [
-            ",".join(f"{c}={q}" for c, q in zip(codes, row.tolist(), strict=True) if q >= 0) for row in unique
+    matrix = np.column_stack(
+        [
+            evaluation.category,
+            evaluation.degree,
+            evaluation.extreme,
+            evaluation.exit_ready,
+            np.where(evaluation.programs, evaluation.quantities, -1),
         ]
-        programs = [labels[index] for index in np.asarray(inverse).reshape(-1).tolist()]
-    else:
-        programs = [""] * size
-    rows = zip(
-        evaluation.category_names(),
-        evaluation.degree_names(),
-        evaluation.extreme.tolist(),
-        evaluation.exit_ready.tolist(),
-        programs,
-        evaluation.score_x100.tolist(),
-        strict=True,
+    ).astype(np.int64)
+    unique, inverse = np.unique(matrix.reshape(size, -1), axis=0, return_inverse=True)
+    prefixes, programs = [], []
+    categories, degrees = evaluation.policy.category_names, evaluation.policy.degree_names
+    for row in unique.tolist():
+        category, degree, extreme, exit_ready, quantities = row[0], row[1], row[2], row[3], row[4:]
+        granted = {code: quantity for code, quantity in zip(codes, quantities, strict=True) if quantity >= 0}
+        text = json.dumps(granted, separators=(",", ":"))
+        described = (
+            f"{categories[category]}|{degrees[degree] if degree >= 0 else '-'}|{extreme}{exit_ready}|{text}"
+        )
+        prefixes.append(hashlib.blake2b(described.encode(), digest_size=12).hexdigest() + ":")
+        programs.append(text)
+    index = np.asarray(inverse).reshape(-1).tolist()
+    return Outcomes(
+        keys=[
+            prefixes[i] + str(score) for i, score in zip(index, evaluation.score_x100.tolist(), strict=True)
+        ],
+        programs_json=[programs[i] for i in index],
     )
-    return [
-        hashlib.blake2b(f"{c}|{d}|{int(x)}{int(e)}|{p}|{s}".encode(), digest_size=16).hexdigest()
-        for c, d, x, e, p, s in rows
-    ]
 
 
-def program_maps(evaluation: Evaluation) -> list[dict[str, int]]:
-    """Per household: program code -> quantity, for the programs it qualifies for."""
-    document = evaluation.policy.document
-    assert document.outcome is not None
-    codes = [program.code for program in document.outcome.programs]
-    if not codes:
-        return [{} for _ in range(evaluation.frame.size)]
-    table = np.where(evaluation.programs, evaluation.quantities, -1)
-    unique, inverse = np.unique(table, axis=0, return_inverse=True)
-    maps = [{c: q for c, q in zip(codes, row.tolist(), strict=True) if q >= 0} for row in unique]
-    return [maps[index] for index in np.asarray(inverse).reshape(-1).tolist()]
+def _json_bool(value: bool) -> str:
+    return "true" if value else "false"
 
 
-def event_payload(
+def event_json(
     *,
     assessment_id: uuid.UUID,
     household_id: uuid.UUID,
     household_version: int,
     village_code: str,
-    policy: Policy,
-    as_of: dt.date,
+    policy_code: str,
+    policy_version: int,
+    as_of: str,
     category: str,
     poor: bool,
     degree: str | None,
     extreme_poverty: bool,
     exit_ready: bool,
-    programs: dict[str, int],
+    programs_json: str,
     score_x100: int,
     assessed_at: str,
     run_id: uuid.UUID | None,
-) -> dict[str, Any]:
-    """The `assessment.recorded` payload (contract.AssessmentRecorded), built without a model per row."""
-    return {
-        "assessment_id": str(assessment_id),
-        "household_id": str(household_id),
-        "household_version": household_version,
-        "village_code": village_code,
-        "policy_code": policy.code,
-        "policy_version": policy.policy_version,
-        "category": category,
-        "poor": poor,
-        "assessed_at": assessed_at,
-        "as_of": as_of.isoformat(),
-        "degree": degree,
-        "extreme_poverty": extreme_poverty,
-        "exit_ready": exit_ready,
-        "programs": programs,
-        "score": score_x100 / 100,
-        "run_id": str(run_id) if run_id else None,
-    }
+) -> str:
+    """The `assessment.recorded` payload (contract.AssessmentRecorded) as JSON text, without a model per row.
+
+    Every text in it is an identifier, a UUID, a code or an ISO date, so none needs escaping.
+    """
+    return (
+        f'{{"assessment_id":"{assessment_id}","household_id":"{household_id}",'
+        f'"household_version":{household_version},"village_code":"{village_code}",'
+        f'"policy_code":"{policy_code}","policy_version":{policy_version},"category":"{category}",'
+        f'"poor":{_json_bool(poor)},"assessed_at":"{assessed_at}","as_of":"{as_of}",'
+        f'"degree":{f"{chr(34)}{degree}{chr(34)}" if degree else "null"},'
+        f'"extreme_poverty":{_json_bool(extreme_poverty)},"exit_ready":{_json_bool(exit_ready)},'
+        f'"programs":{programs_json},"score":{score_x100 / 100!r},'
+        f'"run_id":{f"{chr(34)}{run_id}{chr(34)}" if run_id else "null"}}}'
+    )
 
 
 async def assess_one(session: AsyncSession, household: HouseholdInput, on: dt.date) -> Assessment | None:
@@ -163,7 +170,8 @@ async def assess_one(session: AsyncSession, household: HouseholdInput, on: dt.da
         HouseholdBatch.from_packed([household.household_record], [household.member_records]), on
     )
     outcome = evaluation.outcome(0)
-    key = outcome_keys(evaluation)[0]
+    results = outcomes(evaluation)
+    key = results.keys[0]
     assessment = Assessment(
         id=new_ids(1)[0],
         household_id=household.household_id,
@@ -198,28 +206,30 @@ async def assess_one(session: AsyncSession, household: HouseholdInput, on: dt.da
     current.poor = outcome.poor
     current.score_x100 = outcome.score_x100
     if changed:
+        payload = event_json(
+            assessment_id=assessment.id,
+            household_id=household.household_id,
+            household_version=household.household_version,
+            village_code=household.village_code,
+            policy_code=policy.code,
+            policy_version=policy.policy_version,
+            as_of=on.isoformat(),
+            category=outcome.category,
+            poor=outcome.poor,
+            degree=outcome.degree,
+            extreme_poverty=outcome.extreme_poverty,
+            exit_ready=outcome.exit_ready,
+            programs_json=results.programs_json[0],
+            score_x100=outcome.score_x100,
+            assessed_at=assessment.assessed_at.isoformat(),
+            run_id=None,
+        )
         publish(
             session,
             OutboxEvent,
             contract.ASSESSMENT_RECORDED,
             str(household.household_id),
-            event_payload(
-                assessment_id=assessment.id,
-                household_id=household.household_id,
-                household_version=household.household_version,
-                village_code=household.village_code,
-                policy=policy,
-                as_of=on,
-                category=outcome.category,
-                poor=outcome.poor,
-                degree=outcome.degree,
-                extreme_poverty=outcome.extreme_poverty,
-                exit_ready=outcome.exit_ready,
-                programs=program_maps(evaluation)[0],
-                score_x100=outcome.score_x100,
-                assessed_at=assessment.assessed_at.isoformat(),
-                run_id=None,
-            ),
+            json.loads(payload),
         )
     await session.flush()
     return assessment

@@ -387,12 +387,19 @@ class CompiledPolicy:
             for date in dates:
                 if date < document.effective_from:
                     continue
-                on = self.parameters_on(date)
-                total = sum(int(on[w]) for w in weights)
+                values = [self._value_on(weight, date) for weight in weights]
+                if any(value is None for value in values):
+                    continue  # reported above: a weight with no value in force
+                total = sum(int(value) for value in values if value is not None)
                 if total != 100:
                     self._problem("score", f"weights add up to {total} on {date}, not 100")
 
     # -- evaluating -------------------------------------------------------------------------
+
+    def _value_on(self, name: str, as_of: dt.date) -> Any:
+        values = self.document.parameters[name].values
+        dated = [date for date in values if date <= as_of]
+        return values[max(dated)] if dated else None
 
     def parameters_on(self, as_of: dt.date) -> dict[str, Any]:
         """Each parameter's value in force on a date (the latest value dated on or before it)."""

@@ -59,6 +59,10 @@ CURRENT_COLUMNS = (
 )
 
 
+EventRow = tuple[uuid.UUID, str, str, str, Any]
+"""An event to add: id, type, key, payload as JSON text, time."""
+
+
 @dataclass
 class Chunk:
     """Households in id order after a cursor, with their current assessment (None where there is none)."""
@@ -164,7 +168,7 @@ async def write(
     schema: str,
     assessments: list[tuple[Any, ...]],
     currents: list[tuple[Any, ...]],
-    events: list[tuple[uuid.UUID, str, str, dict[str, Any], Any]],
+    events: list[EventRow],
 ) -> None:
     """Insert assessments, upsert current outcomes, add events (rows: id, type, key, payload, at)."""
     if _is_postgres(session):
@@ -190,7 +194,7 @@ async def write(
             await driver.copy_records_to_table(
                 "outbox_events",
                 records=[
-                    (event_id, kind, key, json.dumps(payload, ensure_ascii=False), at, request_id)
+                    (event_id, kind, key, payload, at, request_id)
                     for event_id, kind, key, payload, at in events
                 ],
                 columns=("event_id", "type", "key", "payload", "occurred_at", "request_id"),
@@ -219,7 +223,7 @@ async def write(
                     "event_id": e[0],
                     "type": e[1],
                     "key": e[2],
-                    "payload": e[3],
+                    "payload": json.loads(e[3]),
                     "occurred_at": e[4],
                     "request_id": request_id,
                 }

@@ -9,15 +9,17 @@ are unchanged are not written again, and only changed outcomes publish `assessme
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
 
 from services.eligibility import contract
-from services.eligibility.assessments.service import event_payload, new_ids, outcome_keys, program_maps
+from services.eligibility.assessments.service import event_json, new_ids, outcomes
 from services.eligibility.household_inputs import repository as inputs_repository
 from services.eligibility.models import AuditRecord, Policy
 from services.eligibility.policies import repository as policy_repository
@@ -91,104 +93,109 @@ async def _repack_old_layouts(session: Any, chunk: repository.Chunk) -> None:
         chunk.household_records[index], chunk.member_records[index] = pack(facts[chunk.hashes[index]])
 
 
+Rows = list[tuple[Any, ...]]
+
+
 def _evaluate(
-    chunk: repository.Chunk, policies: list[Policy], as_of: Any, run_id: uuid.UUID, now: Any
-) -> tuple[
-    list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[uuid.UUID, str, str, dict[str, Any], Any]]
-]:
+    chunk: repository.Chunk, policies: list[Policy], as_of: dt.date, run_id: uuid.UUID, now: dt.datetime
+) -> tuple[Rows, Rows, list[repository.EventRow]]:
+    """Assessments, current outcomes and events of a chunk, built column by column."""
     batch = HouseholdBatch.from_packed(chunk.household_records, chunk.member_records)
     choice = assign_policies(policies, np.asarray(chunk.villages, dtype=str), as_of)
-    assessments: list[tuple[Any, ...]] = []
-    currents: list[tuple[Any, ...]] = []
-    events: list[tuple[uuid.UUID, str, str, dict[str, Any], Any]] = []
-    at = now.isoformat()
+    assessments: Rows = []
+    currents: Rows = []
+    events: list[repository.EventRow] = []
+    at, day = now.isoformat(), as_of.isoformat()
     for policy_index in np.unique(choice[choice >= 0]).tolist():
         policy = policies[policy_index]
-        candidates = np.flatnonzero(choice == policy_index)
+        policy_id, code, number = policy.id, policy.code, policy.policy_version
+        candidates = np.flatnonzero(choice == policy_index).tolist()
         # The same household version, policy and date were assessed before: the result would be the same.
         fresh = [
             row
-            for row in candidates.tolist()
+            for row in candidates
             if not (
                 chunk.current_versions[row] == chunk.versions[row]
-                and chunk.current_policies[row] == policy.id
+                and chunk.current_policies[row] == policy_id
                 and chunk.current_dates[row] == as_of
             )
         ]
         if not fresh:
             continue
-        rows = np.asarray(fresh, np.int64)
-        evaluation = compiled(policy).evaluate(batch.take(rows), as_of)
-        keys = outcome_keys(evaluation)
+        evaluation = compiled(policy).evaluate(batch.take(np.asarray(fresh, np.int64)), as_of)
+        results = outcomes(evaluation)
         ids = new_ids(len(fresh))
-        details = evaluation.packed()
+        households = [chunk.household_ids[row] for row in fresh]
+        versions = [chunk.versions[row] for row in fresh]
+        villages = [chunk.villages[row] for row in fresh]
         categories = evaluation.category_names()
         degrees = evaluation.degree_names()
         poor = evaluation.poor.tolist()
         extreme = evaluation.extreme.tolist()
         exit_ready = evaluation.exit_ready.tolist()
         scores = evaluation.score_x100.tolist()
-        programs: list[dict[str, int]] | None = None
-        for position, row in enumerate(fresh):
-            household_id = chunk.household_ids[row]
-            assessments.append(
-                (
-                    ids[position],
-                    household_id,
-                    chunk.versions[row],
-                    chunk.villages[row],
-                    policy.id,
-                    policy.code,
-                    policy.policy_version,
-                    as_of,
-                    chunk.hashes[row],
-                    categories[position],
-                    poor[position],
-                    degrees[position],
-                    extreme[position],
-                    exit_ready[position],
-                    scores[position],
-                    details[position],
-                    run_id,
-                    now,
-                )
+        assessments.extend(
+            zip(
+                ids,
+                households,
+                versions,
+                villages,
+                repeat(policy_id),
+                repeat(code),
+                repeat(number),
+                repeat(as_of),
+                [chunk.hashes[row] for row in fresh],
+                categories,
+                poor,
+                degrees,
+                extreme,
+                exit_ready,
+                scores,
+                evaluation.packed(),
+                repeat(run_id),
+                repeat(now),
             )
-            currents.append(
-                (
-                    household_id,
-                    ids[position],
-                    chunk.versions[row],
-                    chunk.villages[row],
-                    policy.id,
-                    as_of,
-                    keys[position],
-                    categories[position],
-                    poor[position],
-                    scores[position],
-                )
+        )
+        currents.extend(
+            zip(
+                households,
+                ids,
+                versions,
+                villages,
+                repeat(policy_id),
+                repeat(as_of),
+                results.keys,
+                categories,
+                poor,
+                scores,
             )
-            if keys[position] == chunk.current_keys[row]:
-                continue
-            if programs is None:
-                programs = program_maps(evaluation)
-            payload = event_payload(
+        )
+        changed = [
+            position
+            for position, (key, row) in enumerate(zip(results.keys, fresh, strict=True))
+            if key != chunk.current_keys[row]
+        ]
+        event_ids = new_ids(len(changed))
+        for event_id, position in zip(event_ids, changed, strict=True):
+            payload = event_json(
                 assessment_id=ids[position],
-                household_id=household_id,
-                household_version=chunk.versions[row],
-                village_code=chunk.villages[row],
-                policy=policy,
-                as_of=as_of,
+                household_id=households[position],
+                household_version=versions[position],
+                village_code=villages[position],
+                policy_code=code,
+                policy_version=number,
+                as_of=day,
                 category=categories[position],
                 poor=poor[position],
                 degree=degrees[position],
                 extreme_poverty=extreme[position],
                 exit_ready=exit_ready[position],
-                programs=programs[position],
+                programs_json=results.programs_json[position],
                 score_x100=scores[position],
                 assessed_at=at,
                 run_id=run_id,
             )
-            events.append((uuid.uuid4(), contract.ASSESSMENT_RECORDED, str(household_id), payload, now))
+            events.append((event_id, contract.ASSESSMENT_RECORDED, str(households[position]), payload, now))
     return assessments, currents, events
 
 
