@@ -1,0 +1,98 @@
+"""Resource consumption (OWASP API4) and the audit of every change made through the gateway."""
+
+import uuid
+
+from tests.gateway.conftest import VILLAGE_A, Gateway
+from tests.support.system import auth
+
+
+async def test_each_person_has_a_quota_and_is_told_when_to_retry(gateway: Gateway) -> None:
+    busy = await gateway.person("cadre.busy", ["cadre"], [VILLAGE_A])
+    calm = await gateway.person("cadre.calm", ["cadre"], [VILLAGE_A])
+    gateway.settings.rate_limit_user_requests = 5
+    statuses = [(await gateway.http.get("/api/v1/auth/me", headers=auth(busy))).status_code for _ in range(7)]
+    assert statuses == [200] * 5 + [429] * 2
+    refused = await gateway.http.get(f"/api/v1/households/{uuid.uuid4()}", headers=auth(busy))
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "too_many_requests"
+    assert 1 <= int(refused.headers["retry-after"]) <= gateway.settings.rate_limit_window_seconds
+    assert (await gateway.http.get("/api/v1/auth/me", headers=auth(calm))).status_code == 200
+
+
+async def test_each_partner_client_has_its_own_quota(gateway: Gateway) -> None:
+    _, bank = await gateway.partner("bank.quota", ["credit:check"])
+    _, other = await gateway.partner("bank.other", ["credit:check"])
+    gateway.settings.rate_limit_client_requests = 3
+    body = {"id_number": "11010519491231002X"}
+    statuses = [
+        (await gateway.http.post("/api/v1/credit-checks", json=body, headers=auth(bank))).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
+    assert (
+        await gateway.http.post("/api/v1/credit-checks", json=body, headers=auth(other))
+    ).status_code == 200
+
+
+async def test_login_flooding_is_cut_off_per_address(gateway: Gateway) -> None:
+    gateway.settings.rate_limit_sign_in_requests = 10
+    statuses = [(await gateway.login(f"guess{i}", "password-123")).status_code for i in range(12)]
+    assert statuses == [401] * 10 + [429] * 2
+    flood = await gateway.login("admin", "Admin-pass-2026")
+    assert flood.status_code == 429
+    assert "retry-after" in flood.headers
+    # A flood leaves one audit record per window, not one per request.
+    assert len(await gateway.audit(outcome="rate_limited")) == 1
+
+
+async def test_huge_page_sizes_are_refused_before_reaching_a_service(gateway: Gateway) -> None:
+    admin = gateway.system.admin_token
+    cap = gateway.settings.max_page_size
+    assert (await gateway.http.get(f"/api/v1/users?limit={cap}", headers=auth(admin))).status_code == 200
+    for path in (
+        f"/api/v1/users?limit={cap + 1}",
+        "/api/v1/clients?limit=1000000",
+        "/api/v1/programs?limit=99999999",
+    ):
+        response = await gateway.http.get(path, headers=auth(admin))
+        assert response.status_code == 422, path
+        assert response.json()["error"] == "page_too_large"
+
+
+async def test_huge_and_deeply_nested_bodies_are_refused_at_the_gateway(gateway: Gateway) -> None:
+    huge = await gateway.http.post(
+        "/api/v1/auth/login",
+        headers={"content-type": "application/json"},
+        content=b'{"username": "' + b"a" * (gateway.settings.max_body_bytes + 1) + b'"}',
+    )
+    assert huge.status_code == 413
+    deep = await gateway.http.post(
+        "/api/v1/users",
+        headers={**auth(gateway.system.admin_token), "content-type": "application/json"},
+        content=b'{"a":' * 100 + b"1" + b"}" * 100,
+    )
+    assert deep.status_code == 400
+    assert deep.json()["error"] == "json_too_deep"
+
+
+async def test_every_state_changing_call_is_audited_with_who_where_and_outcome(gateway: Gateway) -> None:
+    cadre = await gateway.person("cadre.audit", ["cadre"], [VILLAGE_A])
+    household_id, _ = await gateway.household(cadre, VILLAGE_A)
+    refused = await gateway.http.post(
+        "/api/v1/users", headers={**auth(cadre), "x-request-id": "req-audit-0001"}, json={}
+    )
+    assert refused.status_code == 403
+    await gateway.http.get(f"/api/v1/households/{household_id}", headers=auth(cadre))  # a read: not recorded
+
+    calls = [r for r in await gateway.audit() if r.action.startswith("api.") and r.actor_roles == "cadre"]
+    assert [(r.action, r.entity_type, r.outcome, r.detail["status"]) for r in calls] == [
+        ("api.post", "registry", "ok", 201),
+        ("api.post", "gateway", "refused", 403),
+    ]
+    assert calls[0].entity_id == "/api/v1/surveys"
+    assert calls[1].request_id == "req-audit-0001"
+    assert calls[1].actor_regions == VILLAGE_A
+    me = (await gateway.http.get("/api/v1/auth/me", headers=auth(cadre))).json()
+    assert {r.actor for r in calls} == {me["subject"]}
+    anonymous = await gateway.audit(actor="anonymous", action="api.post")
+    assert any(r.entity_id == "/api/v1/auth/login" for r in anonymous)
