@@ -1,4 +1,4 @@
-"""Bank callbacks via the gateway: HMAC-SHA256 over id, timestamp and raw body; 5-minute window; once per id."""
+"""Bank callbacks via the gateway: HMAC over id, timestamp and raw body; 5-minute window; once per id."""
 
 import json
 import time
