@@ -151,11 +151,62 @@ _STATUS_CODES = {
 }
 
 
-def _validation_fields(errors: Any) -> list[FieldError]:
+_VALIDATION_ZH = {
+    "missing": "此项为必填项。",
+    "extra_forbidden": "不允许提交此字段。",
+    "string_type": "须为文本。",
+    "string_too_short": "长度不能少于 {min_length} 个字符。",
+    "string_too_long": "长度不能超过 {max_length} 个字符。",
+    "string_pattern_mismatch": "格式不正确。",
+    "int_type": "须为整数。",
+    "int_parsing": "须为整数。",
+    "int_from_float": "须为整数。",
+    "float_type": "须为数字。",
+    "float_parsing": "须为数字。",
+    "decimal_type": "须为数字。",
+    "decimal_parsing": "须为数字。",
+    "decimal_max_digits": "数字位数过多。",
+    "decimal_max_places": "小数位数过多。",
+    "bool_type": "须为 true 或 false。",
+    "bool_parsing": "须为 true 或 false。",
+    "greater_than": "须大于 {gt}。",
+    "greater_than_equal": "不能小于 {ge}。",
+    "less_than": "须小于 {lt}。",
+    "less_than_equal": "不能大于 {le}。",
+    "enum": "取值须为:{expected}。",
+    "literal_error": "取值须为:{expected}。",
+    "date_type": "日期格式不正确(应为 YYYY-MM-DD)。",
+    "date_parsing": "日期格式不正确(应为 YYYY-MM-DD)。",
+    "date_from_datetime_parsing": "日期格式不正确(应为 YYYY-MM-DD)。",
+    "datetime_type": "时间格式不正确。",
+    "datetime_parsing": "时间格式不正确。",
+    "datetime_from_date_parsing": "时间格式不正确。",
+    "timezone_aware": "时间须带时区(例如 +08:00)。",
+    "uuid_type": "须为 UUID。",
+    "uuid_parsing": "须为 UUID。",
+    "list_type": "须为列表。",
+    "too_short": "至少需要 {min_length} 项。",
+    "too_long": "最多 {max_length} 项。",
+    "dict_type": "须为对象。",
+    "model_type": "须为对象。",
+    "model_attributes_type": "须为对象。",
+    "json_invalid": "不是有效的 JSON。",
+}
+
+
+def validation_field_errors(errors: Any, prefix: list[str | int] | None = None) -> list[FieldError]:
+    """Pydantic's errors as FieldErrors in English and Chinese; `prefix` is put before each location."""
     fields = []
     for err in errors:
-        loc = [part for part in err.get("loc", ()) if isinstance(part, str | int)]
-        fields.append(FieldError(loc=loc, message=str(err.get("msg", "")), type=err.get("type")))
+        loc = [*(prefix or []), *(part for part in err.get("loc", ()) if isinstance(part, str | int))]
+        template = _VALIDATION_ZH.get(str(err.get("type")), "取值无效。")
+        try:
+            message_zh = template.format(**(err.get("ctx") or {}))
+        except (KeyError, IndexError):
+            message_zh = "取值无效。"
+        fields.append(
+            FieldError(loc=loc, message=str(err.get("msg", "")), message_zh=message_zh, type=err.get("type"))
+        )
     return fields
 
 
@@ -173,7 +224,7 @@ def install_error_handlers(app: FastAPI) -> None:
             "validation_failed",
             "The request is not valid; see fields.",
             "请求数据校验未通过,请查看字段说明。",
-            _validation_fields(exc.errors()),
+            validation_field_errors(exc.errors()),
         )
 
     async def http_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -18,12 +18,18 @@ from services.registry.models import AuditRecord, OutboxEvent
 from services.registry.parameters.router import router as parameters_router
 from services.registry.parameters.service import sync_shipped
 from services.registry.surveys.router import router as surveys_router
+from services.registry.attachments.router import router as attachments_router
+from services.registry.forms.router import router as forms_router
+from services.registry.forms.service import sync_shipped as sync_shipped_forms
+from services.registry.sync.router import router as sync_router
+from services.registry.sync.service import projector as sync_projector
 
 
 def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) -> FastAPI:
     async def load_parameters(app: FastAPI) -> None:
         async with app.state.database.sessionmaker() as session, session.begin():
             await sync_shipped(session)
+            await sync_shipped_forms(session)
 
     app = build_service_app(
         name=contract.NAME,
@@ -36,7 +42,14 @@ def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) ->
     app.state.vault = PiiVault(settings.pii_encryption_key, settings.pii_index_key)
     app.state.clock = Clock(settings.local_timezone)
     app.state.workers.append(AuditSealer(app.state.database, AuditRecord))
+    app.state.sync_projector = sync_projector(
+        app.state.database, settings.assignment_removed_statuses, settings.feed_poll_seconds
+    )
+    app.state.workers.append(app.state.sync_projector)
     app.include_router(surveys_router)
+    app.include_router(forms_router)
+    app.include_router(attachments_router)
+    app.include_router(sync_router)
     app.include_router(credit_checks_router)
     app.include_router(audit_router(AuditRecord, contract.NAME))
     app.include_router(households_router)

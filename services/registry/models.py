@@ -107,20 +107,49 @@ class Member(Timestamped, Base):
 
 
 class SurveySubmission(Base):
-    """A door-to-door survey (入户调查) as received; its client UUID makes resending harmless."""
+    """A door-to-door survey (入户调查) as received; its client UUID makes resending harmless.
+
+    The survey itself is kept encrypted (it holds ID and account numbers) so that a conflict can be
+    resolved later by choosing fields; the status says where it stands (received, accepted, needs
+    review, rejected) and `sync_sequence` where it sits in its author's sync feed.
+    """
 
     __tablename__ = "survey_submissions"
+    __table_args__ = (
+        Index("ix_survey_submissions_submitted_by_sync_sequence", "submitted_by", "sync_sequence"),
+        Index("ix_survey_submissions_village_code_status", "village_code", "status"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     body_hash: Mapped[str] = mapped_column(String(64))
     household_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    base_version: Mapped[int | None]
     household_version: Mapped[int | None]
+    village_code: Mapped[str] = mapped_column(String(12))
+    form_code: Mapped[str] = mapped_column(String(64))
+    form_version: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))
-    submitted_by: Mapped[str] = mapped_column(String(64), index=True)
+    reason_code: Mapped[str | None] = mapped_column(String(48))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    reason_zh: Mapped[str | None] = mapped_column(String(500))
+    flags: Mapped[list[Any]] = mapped_column(default=list)
+    body_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    submitter_name: Mapped[str] = mapped_column(String(100), default="")
+    submitter_roles: Mapped[list[Any]] = mapped_column(default=list)
+    submitter_regions: Mapped[list[Any]] = mapped_column(default=list)
     device_id: Mapped[str] = mapped_column(String(128))
+    app_version: Mapped[str | None] = mapped_column(String(32))
     captured_at: Mapped[dt.datetime]
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    gps_accuracy_m: Mapped[float | None]
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    result: Mapped[dict[str, Any]]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[dt.datetime | None]
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    sync_sequence: Mapped[int | None]
 
 
 class AuditRecord(AuditMixin, Base):
@@ -520,3 +549,85 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     response: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# Field surveys from the cadres' phones: forms, attachments, and what each phone syncs (issue 5).
+
+
+class SurveyForm(Base):
+    """One version of a survey form (调查表版本): its fields as data; open versions accept submissions."""
+
+    __tablename__ = "survey_forms"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    code: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    title_zh: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[dict[str, Any]]
+    published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[str] = mapped_column(String(64))
+    closed_at: Mapped[dt.datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Attachment(Base):
+    """A file (house photo, signature) stored once per SHA-256, uploaded in chunks that can resume."""
+
+    __tablename__ = "attachments"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int]
+    content_type: Mapped[str] = mapped_column(String(100))
+    received_bytes: Mapped[int] = mapped_column(default=0)
+    complete: Mapped[bool] = mapped_column(default=False)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[dt.datetime | None]
+
+
+class AttachmentChunk(Base):
+    """The bytes of an attachment from `offset` on, as one upload request delivered them."""
+
+    __tablename__ = "attachment_chunks"
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("attachments.sha256"), primary_key=True)
+    offset: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SubmissionAttachment(Base):
+    """An attachment a submission declared; the submission is complete once every one has arrived."""
+
+    __tablename__ = "submission_attachments"
+
+    submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("survey_submissions.id"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+
+
+class AssignmentEntry(Base):
+    """Where a household stands in the phones' assignment feed: its village, version, last change."""
+
+    __tablename__ = "assignment_entries"
+    __table_args__ = (Index("ix_assignment_entries_village_code_sequence", "village_code", "sequence"),)
+
+    household_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    village_code: Mapped[str] = mapped_column(String(12))
+    version: Mapped[int]
+    removed: Mapped[bool] = mapped_column(default=False)
+    sequence: Mapped[int]
+
+
+class AssignmentTombstone(Base):
+    """A household that left a village (moved away): the phones of that village must drop it."""
+
+    __tablename__ = "assignment_tombstones"
+    __table_args__ = (Index("ix_assignment_tombstones_village_code_sequence", "village_code", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    household_id: Mapped[uuid.UUID]
+    village_code: Mapped[str] = mapped_column(String(12))
+    sequence: Mapped[int]

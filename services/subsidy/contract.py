@@ -24,8 +24,6 @@ PUBLIC_PATH_PREFIXES = (
     "/api/v1/reports",
 )
 EVENTS_SCOPE = "subsidy:events"
-LOANS_REPORT_SCOPE = "loans:report"
-"""Partner banks holding this scope report micro-loans for the interest subsidy (贴息)."""
 CLIENT_SCOPES: tuple[str, ...] = (eligibility.EVENTS_SCOPE, registry.EVENTS_SCOPE, registry.PAYEE_SCOPE)
 
 PAYMENT_STATUS_CHANGED = "payment.status_changed"

@@ -1,11 +1,108 @@
-"""Queries on survey submissions."""
+"""Queries on survey submissions and their declared attachments."""
 
 import uuid
+from collections.abc import Sequence
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.models import SurveySubmission
+from services.kit.regions import region_filter
+from services.registry.models import Attachment, SubmissionAttachment, SurveySubmission
 
 
 async def get_submission(session: AsyncSession, submission_id: uuid.UUID) -> SurveySubmission | None:
     return await session.get(SurveySubmission, submission_id, populate_existing=True)
+
+
+async def visible_submission(
+    session: AsyncSession, submission_id: uuid.UUID, prefixes: tuple[str, ...], *, for_update: bool = False
+) -> SurveySubmission | None:
+    stmt = select(SurveySubmission).where(
+        SurveySubmission.id == submission_id, region_filter(SurveySubmission.village_code, prefixes)
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def missing_attachments(
+    session: AsyncSession, submission_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """Declared attachments not (completely) uploaded yet, per submission."""
+    if not submission_ids:
+        return {}
+    rows = await session.execute(
+        select(SubmissionAttachment.submission_id, SubmissionAttachment.sha256)
+        .outerjoin(Attachment, Attachment.sha256 == SubmissionAttachment.sha256)
+        .where(
+            SubmissionAttachment.submission_id.in_(submission_ids),
+            Attachment.complete.is_not(True),
+        )
+        .order_by(SubmissionAttachment.sha256)
+    )
+    missing: dict[uuid.UUID, list[str]] = {}
+    for submission_id, sha256 in rows.all():
+        missing.setdefault(submission_id, []).append(sha256)
+    return missing
+
+
+async def declared_attachments(
+    session: AsyncSession, submission_id: uuid.UUID
+) -> Sequence[SubmissionAttachment]:
+    result = await session.execute(
+        select(SubmissionAttachment)
+        .where(SubmissionAttachment.submission_id == submission_id)
+        .order_by(SubmissionAttachment.sha256)
+    )
+    return result.scalars().all()
+
+
+async def waiting_for(session: AsyncSession, sha256: str, status: str) -> Sequence[SurveySubmission]:
+    """Submissions in `status` that declared this attachment, oldest first, locked."""
+    result = await session.execute(
+        select(SurveySubmission)
+        .join(SubmissionAttachment, SubmissionAttachment.submission_id == SurveySubmission.id)
+        .where(SubmissionAttachment.sha256 == sha256, SurveySubmission.status == status)
+        .order_by(SurveySubmission.received_at)
+        .with_for_update(of=SurveySubmission)
+    )
+    return result.scalars().all()
+
+
+async def for_review(
+    session: AsyncSession, prefixes: tuple[str, ...], status: str, limit: int, offset: int
+) -> Sequence[SurveySubmission]:
+    result = await session.execute(
+        select(SurveySubmission)
+        .where(SurveySubmission.status == status, region_filter(SurveySubmission.village_code, prefixes))
+        .order_by(SurveySubmission.received_at)
+        .limit(limit)
+        .offset(offset)
+    )
+    return result.scalars().all()
+
+
+async def changed_for(
+    session: AsyncSession, submitter: str, after: int, upto: int, limit: int
+) -> Sequence[SurveySubmission]:
+    """A submitter's submissions whose state reached the sync feed in (after, upto]."""
+    result = await session.execute(
+        select(SurveySubmission)
+        .where(
+            SurveySubmission.submitted_by == submitter,
+            SurveySubmission.sync_sequence > after,
+            SurveySubmission.sync_sequence <= upto,
+        )
+        .order_by(SurveySubmission.sync_sequence)
+        .limit(limit)
+    )
+    return result.scalars().all()
+
+
+async def mark_synced(session: AsyncSession, submission_id: uuid.UUID, sequence: int) -> None:
+    await session.execute(
+        update(SurveySubmission)
+        .where(SurveySubmission.id == submission_id)
+        # Being numbered in the sync feed is not a change of the submission: updated_at stays.
+        .values(sync_sequence=sequence, updated_at=SurveySubmission.updated_at)
+    )

@@ -25,9 +25,12 @@ async def apply_assessment_event(session: AsyncSession, event: FeedEvent) -> Non
     current.village_code = recorded.village_code
     current.poor = recorded.poor
     current.category = recorded.category
-    # Program flags (e.g. elderly_direct_subsidy) ride on the event as the eligibility service adds them.
-    flags = event.payload.get("flags", [])
-    current.flags = sorted(str(flag) for flag in flags) if isinstance(flags, list) else []
+    # Flags the catalogue's eligibility rules name: extreme poverty (002 篇1 第四条) and every program
+    # the assessment found the household qualifies for (e.g. elderly_direct_subsidy).
+    flags = {name for name, count in recorded.programs.items() if count > 0}
+    if recorded.extreme_poverty:
+        flags.add("extreme_poor")
+    current.flags = sorted(flags)
     current.policy_code = recorded.policy_code
     current.policy_version = recorded.policy_version
     current.assessed_at = recorded.assessed_at
@@ -48,7 +51,6 @@ async def apply_household_event(session: AsyncSession, event: FeedEvent) -> None
     current.household_version = changed.version
     current.village_code = changed.village_code
     current.status = changed.status
-    exit_year = event.payload.get("exit_year")
-    current.exit_year = int(exit_year) if isinstance(exit_year, int) else None
+    current.exit_year = changed.exit_year
     await forget_payees(session, {changed.household_id})
     await session.flush()

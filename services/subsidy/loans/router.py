@@ -4,14 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from services.kit.auth import Principal, require_scope
+from services.kit.auth import PartnerScope, Principal, require_scope
 from services.kit.database import SessionDep
-from services.subsidy import contract
 from services.subsidy.loans import service
 from services.subsidy.schemas import LoanOut, LoanReport
 
 router = APIRouter(prefix="/api/v1/loans", tags=["loans / 小额贷款贴息"])
-BankDep = Annotated[Principal, Depends(require_scope(contract.LOANS_REPORT_SCOPE))]
+BankDep = Annotated[Principal, Depends(require_scope(PartnerScope.LOANS_REPORT))]
 
 
 @router.post(

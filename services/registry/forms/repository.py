@@ -1,0 +1,30 @@
+"""Queries on survey form versions."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.models import SurveyForm
+
+
+async def get(session: AsyncSession, code: str, version: int) -> SurveyForm | None:
+    result = await session.execute(
+        select(SurveyForm).where(SurveyForm.code == code, SurveyForm.version == version)
+    )
+    return result.scalar_one_or_none()
+
+
+async def latest_open(session: AsyncSession, code: str, status: str) -> SurveyForm | None:
+    result = await session.execute(
+        select(SurveyForm)
+        .where(SurveyForm.code == code, SurveyForm.status == status)
+        .order_by(SurveyForm.version.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def all_versions(session: AsyncSession) -> Sequence[SurveyForm]:
+    result = await session.execute(select(SurveyForm).order_by(SurveyForm.code, SurveyForm.version))
+    return result.scalars().all()
