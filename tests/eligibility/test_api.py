@@ -1,4 +1,4 @@
-"""Eligibility through the gateway: policy lifecycle, explained assessments, ranking, bulk runs, simulation."""
+"""Eligibility through the gateway: policy lifecycle, assessments, ranking, bulk runs, simulation."""
 
 import datetime as dt
 import uuid
@@ -202,10 +202,8 @@ async def test_assessment_explained_rerun_byte_for_byte_history_and_ranking(syst
 async def test_preview_needs_valid_codes_and_stores_nothing(system: RunningSystem) -> None:
     api = system.api
     cadre = await api.create_user(system.admin_token, "cadre.preview", ["cadre"], [VILLAGE])
-    household = {
-        "per_capita_net_income_fen": 180000,
-        "members": [{"birth_date": "1950-01-01", "sex": "female", "labour_capacity": "lost"}],
-    }
+    member = {"birth_date": "1950-01-01", "sex": "female", "labour_capacity": "lost"}
+    household: dict[str, Any] = {"per_capita_net_income_fen": 180000, "members": [member]}
     response = await api.http.post(
         "/api/v1/assessments/preview",
         json={"village_code": VILLAGE, "as_of": "2026-11-01", "household": household},
@@ -215,7 +213,7 @@ async def test_preview_needs_valid_codes_and_stores_nothing(system: RunningSyste
     programs = {p["code"]: p for p in response.json()["programs"]}
     assert programs["elderly_direct_subsidy"]["eligible"] is True
     assert response.json()["degree"] == "severe"
-    household["members"][0]["labour_capacity"] = "retired"
+    member["labour_capacity"] = "retired"
     bad = await api.http.post(
         "/api/v1/assessments/preview",
         json={"village_code": VILLAGE, "household": household},
