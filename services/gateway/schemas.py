@@ -9,7 +9,10 @@ from pydantic import Field, StringConstraints
 from services.kit.auth import PartnerScope, Role
 from services.kit.schemas import DivisionCode, RequestModel, ResponseModel
 
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+"""No control characters: PostgreSQL cannot even compare a text with NUL in it."""
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,64}$")]
+DisplayName = Annotated[str, Field(min_length=1, max_length=100, pattern=PRINTABLE)]
 Password = Annotated[
     str,
     Field(
@@ -32,7 +35,7 @@ Regions = Annotated[list[DivisionCode], Field(max_length=30)]
 class LoginRequest(RequestModel):
     """Sign in with username and password from a device (the phone's id, or `web`)."""
 
-    username: Annotated[str, Field(min_length=1, max_length=64)]
+    username: Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE)]
     password: Annotated[str, Field(min_length=1, max_length=256)]
     device_id: DeviceId = "web"
 
@@ -74,7 +77,7 @@ class UserCreate(RequestModel):
     """A new person account, created by an admin."""
 
     username: Username
-    display_name: Annotated[str, Field(min_length=1, max_length=100)]
+    display_name: DisplayName
     password: Password
     roles: Roles
     regions: Regions = Field(default_factory=list)
@@ -83,7 +86,7 @@ class UserCreate(RequestModel):
 class UserUpdate(RequestModel):
     """What an admin may change of an account; omitted fields stay as they are."""
 
-    display_name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    display_name: DisplayName | None = None
     roles: Roles | None = None
     regions: Regions | None = None
     disabled: bool | None = None
@@ -124,14 +127,14 @@ class ClientCreate(RequestModel):
     """A partner system (bank) and the scopes it is granted."""
 
     client_id: ClientId
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    name: DisplayName
     scopes: Annotated[list[PartnerScope], Field(min_length=1, max_length=3)]
 
 
 class ClientUpdate(RequestModel):
     """What an admin may change of a partner client; omitted fields stay as they are."""
 
-    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    name: DisplayName | None = None
     scopes: Annotated[list[PartnerScope], Field(min_length=1, max_length=3)] | None = None
     disabled: bool | None = None
 

@@ -7,9 +7,12 @@ from services.kit.audit import AuditSealer, audit_router
 from services.kit.http import ServiceLinks
 from services.kit.outbox import feed_router
 from services.registry import contract
+from services.registry.attachments.router import router as attachments_router
 from services.registry.clock import Clock
 from services.registry.config import RegistrySettings
 from services.registry.credit_checks.router import router as credit_checks_router
+from services.registry.forms.router import router as forms_router
+from services.registry.forms.service import sync_shipped as sync_shipped_forms
 from services.registry.households.identity import PiiVault
 from services.registry.households.router import internal_router as households_internal
 from services.registry.households.router import members_router
@@ -18,9 +21,6 @@ from services.registry.models import AuditRecord, OutboxEvent
 from services.registry.parameters.router import router as parameters_router
 from services.registry.parameters.service import sync_shipped
 from services.registry.surveys.router import router as surveys_router
-from services.registry.attachments.router import router as attachments_router
-from services.registry.forms.router import router as forms_router
-from services.registry.forms.service import sync_shipped as sync_shipped_forms
 from services.registry.sync.router import router as sync_router
 from services.registry.sync.service import projector as sync_projector
 
@@ -29,6 +29,7 @@ def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) ->
     async def load_parameters(app: FastAPI) -> None:
         async with app.state.database.sessionmaker() as session, session.begin():
             await sync_shipped(session)
+            await sync_shipped_forms(session)
             await sync_shipped_forms(session)
 
     app = build_service_app(
@@ -46,7 +47,14 @@ def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) ->
         app.state.database, settings.assignment_removed_statuses, settings.feed_poll_seconds
     )
     app.state.workers.append(app.state.sync_projector)
+    app.state.sync_projector = sync_projector(
+        app.state.database, settings.assignment_removed_statuses, settings.feed_poll_seconds
+    )
+    app.state.workers.append(app.state.sync_projector)
     app.include_router(surveys_router)
+    app.include_router(forms_router)
+    app.include_router(attachments_router)
+    app.include_router(sync_router)
     app.include_router(forms_router)
     app.include_router(attachments_router)
     app.include_router(sync_router)

@@ -631,3 +631,85 @@ class AssignmentTombstone(Base):
     household_id: Mapped[uuid.UUID]
     village_code: Mapped[str] = mapped_column(String(12))
     sequence: Mapped[int]
+
+
+# Field surveys from the cadres' phones: forms, attachments, and what each phone syncs (issue 5).
+
+
+class SurveyForm(Base):
+    """One version of a survey form (调查表版本): its fields as data; open versions accept submissions."""
+
+    __tablename__ = "survey_forms"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    code: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    title_zh: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[dict[str, Any]]
+    published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[str] = mapped_column(String(64))
+    closed_at: Mapped[dt.datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Attachment(Base):
+    """A file (house photo, signature) stored once per SHA-256, uploaded in chunks that can resume."""
+
+    __tablename__ = "attachments"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int]
+    content_type: Mapped[str] = mapped_column(String(100))
+    received_bytes: Mapped[int] = mapped_column(default=0)
+    complete: Mapped[bool] = mapped_column(default=False)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[dt.datetime | None]
+
+
+class AttachmentChunk(Base):
+    """The bytes of an attachment from `offset` on, as one upload request delivered them."""
+
+    __tablename__ = "attachment_chunks"
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("attachments.sha256"), primary_key=True)
+    offset: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SubmissionAttachment(Base):
+    """An attachment a submission declared; the submission is complete once every one has arrived."""
+
+    __tablename__ = "submission_attachments"
+
+    submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("survey_submissions.id"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+
+
+class AssignmentEntry(Base):
+    """Where a household stands in the phones' assignment feed: its village, version, last change."""
+
+    __tablename__ = "assignment_entries"
+    __table_args__ = (Index("ix_assignment_entries_village_code_sequence", "village_code", "sequence"),)
+
+    household_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    village_code: Mapped[str] = mapped_column(String(12))
+    version: Mapped[int]
+    removed: Mapped[bool] = mapped_column(default=False)
+    sequence: Mapped[int]
+
+
+class AssignmentTombstone(Base):
+    """A household that left a village (moved away): the phones of that village must drop it."""
+
+    __tablename__ = "assignment_tombstones"
+    __table_args__ = (Index("ix_assignment_tombstones_village_code_sequence", "village_code", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    household_id: Mapped[uuid.UUID]
+    village_code: Mapped[str] = mapped_column(String(12))
+    sequence: Mapped[int]

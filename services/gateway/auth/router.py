@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from services.gateway.auth import service
 from services.gateway.schemas import (
+    PRINTABLE,
     Jwks,
     LoginRequest,
     Me,
@@ -103,7 +104,7 @@ async def token(
     who: CallerDep,
     ids: IdentityDep,
     grant_type: Annotated[str, Form(max_length=64)],
-    client_id: Annotated[str, Form(min_length=1, max_length=64)],
+    client_id: Annotated[str, Form(min_length=1, max_length=64, pattern=PRINTABLE)],
     client_secret: Annotated[str, Form(min_length=1, max_length=256)],
 ) -> TokenResponse | JSONResponse:
     if grant_type != "client_credentials":

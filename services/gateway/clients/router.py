@@ -5,14 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from services.gateway.clients import repository, service
-from services.gateway.schemas import ClientCreate, ClientOut, ClientSecret, ClientUpdate
+from services.gateway.schemas import PRINTABLE, ClientCreate, ClientOut, ClientSecret, ClientUpdate
 from services.kit.auth import Principal, Role, require_roles
 from services.kit.database import SessionDep
 from services.kit.limits import PAGE_SIZE_HELP
 
 router = APIRouter(prefix="/api/v1/clients", tags=["clients / 合作机构客户端"])
 AdminDep = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
-ClientIdPath = Annotated[str, Path(min_length=1, max_length=64)]
+ClientIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=PRINTABLE)]
 
 
 @router.post(
