@@ -26,7 +26,7 @@ BIGINT = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 
 def _policies(*, lifecycle: bool) -> None:
-    extra = (
+    extra: list[sa.Column[object]] = (
         [
             sa.Column('created_by', sa.String(length=64), nullable=False),
             sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
