@@ -30,7 +30,6 @@ def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) ->
         async with app.state.database.sessionmaker() as session, session.begin():
             await sync_shipped(session)
             await sync_shipped_forms(session)
-            await sync_shipped_forms(session)
 
     app = build_service_app(
         name=contract.NAME,
@@ -47,14 +46,7 @@ def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) ->
         app.state.database, settings.assignment_removed_statuses, settings.feed_poll_seconds
     )
     app.state.workers.append(app.state.sync_projector)
-    app.state.sync_projector = sync_projector(
-        app.state.database, settings.assignment_removed_statuses, settings.feed_poll_seconds
-    )
-    app.state.workers.append(app.state.sync_projector)
     app.include_router(surveys_router)
-    app.include_router(forms_router)
-    app.include_router(attachments_router)
-    app.include_router(sync_router)
     app.include_router(forms_router)
     app.include_router(attachments_router)
     app.include_router(sync_router)

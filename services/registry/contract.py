@@ -25,7 +25,6 @@ CLIENT_SCOPES: tuple[str, ...] = ("eligibility:read",)
 
 HOUSEHOLD_CHANGED = "household.changed"
 SURVEY_STATUS_CHANGED = "survey.status_changed"
-SURVEY_STATUS_CHANGED = "survey.status_changed"
 
 
 class MemberFacts(BaseModel):
@@ -69,16 +68,6 @@ class HouseholdChanged(BaseModel):
     exit_year: int | None = None
     exited_on: dt.date | None = None
     grace_ends_on: dt.date | None = None
-
-
-class SurveyStatusChanged(BaseModel):
-    """Event `survey.status_changed`: a field survey was received, accepted, sent to review or rejected."""
-
-    submission_id: uuid.UUID
-    submitted_by: str
-    status: str
-    household_id: uuid.UUID | None
-    household_version: int | None
 
 
 class SurveyStatusChanged(BaseModel):

@@ -137,34 +137,6 @@ class AttachmentRef(RequestModel):
     kind: AttachmentKind
 
 
-class GpsIn(RequestModel):
-    """Where the phone was when the survey was captured (WGS-84)."""
-
-    latitude: Annotated[float, Field(ge=-90, le=90)]
-    longitude: Annotated[float, Field(ge=-180, le=180)]
-    accuracy_m: Annotated[float, Field(ge=0, le=100_000, description="horizontal accuracy, metres")]
-
-
-AttachmentKind = Literal["house_photo", "signature", "document"]
-Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-AnswerKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,47}$")]
-AnswerValue = (
-    Annotated[str, Field(max_length=2000)]
-    | int
-    | float
-    | bool
-    | list[Annotated[str, Field(max_length=200)]]
-    | None
-)
-
-
-class AttachmentRef(RequestModel):
-    """A file the survey comes with (house photo, signature), named by its SHA-256; uploaded separately."""
-
-    sha256: Sha256
-    kind: AttachmentKind
-
-
 class SurveySubmit(RequestModel):
     """A door-to-door survey (入户调查) of a new or an existing household."""
 
