@@ -2,22 +2,28 @@
 
 from fastapi import FastAPI
 
+from services.eligibility import contract as eligibility
 from services.kit.app import build_service_app
 from services.kit.audit import AuditSealer, audit_router
-from services.kit.http import ServiceLinks
-from services.kit.outbox import feed_router
+from services.kit.http import ServiceLinks, ServiceTokenProvider
+from services.kit.outbox import FeedConsumer, feed_router
 from services.registry import contract
+from services.registry.assessments.service import apply_assessment_event
 from services.registry.attachments.router import router as attachments_router
+from services.registry.cases.router import router as cases_router
 from services.registry.clock import Clock
 from services.registry.config import RegistrySettings
 from services.registry.credit_checks.router import router as credit_checks_router
+from services.registry.deliberations.router import router as deliberations_router
+from services.registry.divisions.router import router as divisions_router
 from services.registry.forms.router import router as forms_router
 from services.registry.forms.service import sync_shipped as sync_shipped_forms
 from services.registry.households.identity import PiiVault
 from services.registry.households.router import internal_router as households_internal
 from services.registry.households.router import members_router
 from services.registry.households.router import router as households_router
-from services.registry.models import AuditRecord, OutboxEvent
+from services.registry.models import AuditRecord, ConsumerCursor, OutboxEvent
+from services.registry.notices.router import router as notices_router
 from services.registry.parameters.router import router as parameters_router
 from services.registry.parameters.service import sync_shipped
 from services.registry.surveys.router import router as surveys_router
@@ -37,8 +43,21 @@ def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) ->
         description="Households, members and door-to-door surveys. 农户、成员与入户调查。",
         settings=settings,
         links=links,
+        downstream_urls={eligibility.NAME: settings.eligibility_url},
         on_startup=[load_parameters],
     )
+    service_links: ServiceLinks = app.state.links
+    tokens = ServiceTokenProvider(service_links, settings.client_id, settings.client_secret)
+    app.state.eligibility = eligibility.EligibilityClient(service_links, tokens)
+    app.state.assessment_consumer = FeedConsumer(
+        feed=eligibility.NAME,
+        database=app.state.database,
+        cursor_model=ConsumerCursor,
+        fetch_page=app.state.eligibility.events,
+        handle=apply_assessment_event,
+        poll_seconds=settings.feed_poll_seconds,
+    )
+    app.state.workers.append(app.state.assessment_consumer)
     app.state.vault = PiiVault(settings.pii_encryption_key, settings.pii_index_key)
     app.state.clock = Clock(settings.local_timezone)
     app.state.workers.append(AuditSealer(app.state.database, AuditRecord))
@@ -56,6 +75,10 @@ def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) ->
     app.include_router(households_internal)
     app.include_router(members_router)
     app.include_router(parameters_router)
+    app.include_router(divisions_router)
+    app.include_router(cases_router)
+    app.include_router(deliberations_router)
+    app.include_router(notices_router)
     app.include_router(
         feed_router(OutboxEvent, contract.EVENTS_SCOPE, "Household change feed / 农户变更事件流")
     )

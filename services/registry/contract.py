@@ -16,12 +16,17 @@ PUBLIC_PATH_PREFIXES = (
     "/api/v1/surveys",
     "/api/v1/members",
     "/api/v1/registry",
+    "/api/v1/divisions",
+    "/api/v1/cases",
+    "/api/v1/deliberations",
+    "/api/v1/notices",
 )
 EVENTS_SCOPE = "registry:events"
 PAYEE_SCOPE = "registry:payee"
-# The village ranking for deliberation comes from eligibility (its contract.READ_SCOPE; named here
-# as text because eligibility's contract imports this one).
-CLIENT_SCOPES: tuple[str, ...] = ("eligibility:read",)
+# The village ranking for deliberation and the assessment feed (latest outcomes, exit readiness) come
+# from eligibility (its contract.READ_SCOPE and EVENTS_SCOPE; named here as text because eligibility's
+# contract imports this one).
+CLIENT_SCOPES: tuple[str, ...] = ("eligibility:read", "eligibility:events")
 
 HOUSEHOLD_CHANGED = "household.changed"
 SURVEY_STATUS_CHANGED = "survey.status_changed"
@@ -44,7 +49,11 @@ class MemberFacts(BaseModel):
 
 
 class HouseholdChanged(BaseModel):
-    """Event `household.changed`: the household as of `version`."""
+    """Event `household.changed`: the household as of `version`, sent for every change (status included).
+
+    A status change (registered, exited with its exit year and grace end, revoked…) is a new version
+    like any other; `status_changed` marks it.
+    """
 
     household_id: uuid.UUID
     version: int
@@ -56,6 +65,8 @@ class HouseholdChanged(BaseModel):
     members: list[MemberFacts]
     category: str | None = None
     poverty_degree: str | None = None
+    transfer_fen: int | None = None
+    dibao_allowance_fen: int | None = None
     housing_area_m2: Decimal | None = None
     drinking_water_safe: bool | None = None
     food_clothing_secure: bool | None = None
@@ -68,6 +79,7 @@ class HouseholdChanged(BaseModel):
     exit_year: int | None = None
     exited_on: dt.date | None = None
     grace_ends_on: dt.date | None = None
+    status_changed: bool = False
 
 
 class SurveyStatusChanged(BaseModel):

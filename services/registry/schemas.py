@@ -9,9 +9,11 @@ from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_v
 
 from services.kit.schemas import DivisionCode, RequestModel, ResponseModel
 from services.registry.vocabulary import (
+    CaseKind,
     Health,
     HouseholdCategory,
     LabourCapacity,
+    PoorVillageKind,
     PovertyCause,
     PovertyDegree,
     Relation,
@@ -28,6 +30,7 @@ PersonName = Annotated[str, Field(min_length=1, max_length=50)]
 
 Reason = Annotated[str, Field(min_length=2, max_length=500, description="why the change is made / 变更原因")]
 Skill = Annotated[str, Field(min_length=1, max_length=50)]
+GroupName = Annotated[str, Field(min_length=1, max_length=50)]
 
 
 class MemberDetails(RequestModel):
@@ -340,3 +343,258 @@ class ParameterOut(ResponseModel):
     source: str
     recorded_by: str
     recorded_at: dt.datetime
+
+
+class DivisionIn(RequestModel):
+    """One administrative division (行政区划); its parent and level follow from the 12-digit code."""
+
+    code: DivisionCode
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    poor_village: PoorVillageKind | None = Field(None, description="贫困村 (villages only)")
+    exited: bool = Field(False, description="贫困村已出列")
+    exit_year: Annotated[int | None, Field(ge=2000, le=2100)] = None
+    collective_income_fen: Fen | None = Field(None, description="村集体经济收入, fen a year")
+    first_secretary: Annotated[str | None, Field(min_length=1, max_length=50, description="第一书记")] = None
+    groups: Annotated[list[GroupName], Field(max_length=100, description="自然村/村民小组")] = Field(
+        default_factory=list
+    )
+
+
+class DivisionsLoad(RequestModel):
+    """A tree (or part of one) to load; a division already there is updated."""
+
+    divisions: Annotated[list[DivisionIn], Field(min_length=1, max_length=5000)]
+
+
+class DivisionsLoaded(BaseModel):
+    created: int
+    updated: int
+
+
+class DivisionRevise(RequestModel):
+    """A change of one division (for example a village's exit, 出列), based on the version seen."""
+
+    base_version: Annotated[int, Field(ge=1)]
+    reason: Reason
+    name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+    poor_village: PoorVillageKind | None = None
+    exited: bool | None = None
+    exit_year: Annotated[int | None, Field(ge=2000, le=2100)] = None
+    collective_income_fen: Fen | None = None
+    first_secretary: Annotated[str | None, Field(min_length=1, max_length=50)] = None
+    groups: Annotated[list[GroupName] | None, Field(max_length=100)] = None
+
+
+class DivisionOut(ResponseModel):
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    poor_village: str | None
+    poor_village_label: str | None
+    exited: bool
+    exit_status_label: str
+    exit_year: int | None
+    collective_income_fen: int | None
+    first_secretary: str | None
+    groups: list[str]
+    version: int
+
+
+class DivisionTreeOut(DivisionOut):
+    children: list[DivisionOut]
+
+
+# Cases: identification, exit, relapse, revocation; deliberations; public notices and objections.
+
+
+class CaseOpen(RequestModel):
+    """Open a case for a household: its first step is done by the opener (申请、拟退出、入户核实、核查)."""
+
+    kind: CaseKind
+    household_id: uuid.UUID
+    note: Annotated[str, Field(max_length=1000)] = ""
+    reasons: Annotated[list[Annotated[str, Field(min_length=2, max_length=500)]], Field(max_length=20)] = (
+        Field(default_factory=list, description="required for a revocation (清退理由)")
+    )
+
+
+class StepDone(RequestModel):
+    """Do the case's next step; `step` and `case_version` say which step and version the actor saw."""
+
+    step: Annotated[str, Field(min_length=1, max_length=32)]
+    case_version: Annotated[int, Field(ge=1)]
+    note: Annotated[str, Field(max_length=1000)] = ""
+    document_no: Annotated[str | None, Field(min_length=1, max_length=100, description="批文文号")] = None
+
+
+class CaseStepOut(ResponseModel):
+    step: str
+    step_label: str
+    acted_at: dt.datetime
+    actor: str
+    actor_name: str
+    actor_role: str
+    actor_role_label: str
+    note: str
+    data: dict[str, Any]
+
+
+class CaseOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    kind_label: str
+    household_id: uuid.UUID
+    village_code: str
+    status: str
+    status_label: str
+    step: str | None = Field(description="the next step to do, while the case is open")
+    step_label: str | None
+    step_roles: list[str] = Field(description="roles that may do the next step")
+    notice_id: uuid.UUID | None
+    opened_at: dt.datetime
+    opened_by: str
+    closed_at: dt.datetime | None
+    outcome_reason: str | None
+    version: int
+    details: dict[str, Any]
+    steps: list[CaseStepOut]
+
+
+class CaseBrief(BaseModel):
+    id: uuid.UUID
+    kind: str
+    kind_label: str
+    household_id: uuid.UUID
+    village_code: str
+    status: str
+    status_label: str
+    step: str | None
+    step_label: str | None
+    opened_at: dt.datetime
+
+
+class DeliberationRejection(RequestModel):
+    case_id: uuid.UUID
+    reason: Annotated[str, Field(min_length=2, max_length=500)]
+
+
+class DeliberationIn(RequestModel):
+    """A village deliberation meeting (村级评议): every case of the village waiting for it is reviewed."""
+
+    village_code: DivisionCode
+    meeting_date: dt.date
+    attendance: Annotated[int, Field(ge=0, le=10_000, description="参加人数")]
+    chair: Annotated[str, Field(min_length=1, max_length=50, description="主持人")]
+    convened_by: Annotated[str, Field(min_length=1, max_length=50, description="召集人(分管副乡镇长)")]
+    minutes: Annotated[str, Field(max_length=2000)] = ""
+    rejected: Annotated[list[DeliberationRejection], Field(max_length=500)] = Field(
+        default_factory=list, description="households the meeting did not approve, with the reason"
+    )
+
+
+class RankedCase(BaseModel):
+    rank: int
+    case_id: uuid.UUID
+    household_id: uuid.UUID
+    household_version: int
+    score: float
+    category: str
+    assessment_id: uuid.UUID
+    policy_code: str | None
+    policy_version: int | None
+    approved: bool
+    reason: str | None
+
+
+class DeliberationOut(ResponseModel):
+    id: uuid.UUID
+    village_code: str
+    meeting_date: dt.date
+    attendance: int
+    chair: str
+    convened_by: str
+    minutes: str
+    recorded_by: str
+    recorded_at: dt.datetime
+    ranking: list[RankedCase]
+
+
+class NoticePost(RequestModel):
+    """Post the notice of one step for a village: every case of that kind waiting at that step is listed."""
+
+    village_code: DivisionCode
+    case_kind: CaseKind
+    step: Annotated[str, Field(min_length=1, max_length=32)]
+
+
+class NoticeEntryOut(ResponseModel):
+    position: int
+    case_id: uuid.UUID
+    household_id: uuid.UUID
+    head_name_masked: str
+    head_id_masked: str
+    group_name: str | None
+    member_count: int
+    category: str
+    category_label: str
+    main_cause_label: str | None
+    outcome: str
+    outcome_label: str
+
+
+class ObjectionIn(RequestModel):
+    """An objection (异议) to a household on a notice, as received by staff."""
+
+    household_id: uuid.UUID
+    objector: Annotated[str, Field(max_length=50, description="异议人 (may stay anonymous)")] = ""
+    content: Annotated[str, Field(min_length=2, max_length=2000)]
+
+
+class ObjectionResolve(RequestModel):
+    """Upheld: the household leaves the case; dismissed: it continues. The reason is kept either way."""
+
+    outcome: Literal["upheld", "dismissed"]
+    reason: Annotated[str, Field(min_length=2, max_length=2000)]
+
+
+class ObjectionOut(ResponseModel):
+    id: uuid.UUID
+    notice_id: uuid.UUID
+    case_id: uuid.UUID
+    household_id: uuid.UUID
+    lodged_at: dt.datetime
+    recorded_by: str
+    objector: str
+    content: str
+    status: str
+    status_label: str
+    resolution: str | None
+    resolved_by: str | None
+    resolved_at: dt.datetime | None
+
+
+class NoticeOut(BaseModel):
+    id: uuid.UUID
+    village_code: str
+    title: str
+    case_kind: str
+    case_kind_label: str
+    step: str
+    step_label: str
+    level: str
+    online: bool
+    posted_at: dt.datetime
+    posted_by: str
+    period_days: int
+    ends_at: dt.datetime
+    status: str
+    status_label: str
+    closed_at: dt.datetime | None
+    version: int
+    entries: list[NoticeEntryOut]
+    objections: list[ObjectionOut]
+
+
+class NoticeClose(RequestModel):
+    notice_version: Annotated[int, Field(ge=1)]

@@ -1,5 +1,6 @@
 """What the registry tests share: a synthetic county, its staff by role, and surveys through the gateway."""
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -7,7 +8,7 @@ from typing import Any
 import httpx
 
 from bench.generator import SyntheticCounty, SyntheticHousehold
-from tests.support.system import RunningSystem, auth
+from tests.support.system import RunningSystem, auth, eventually
 
 COUNTY = "522627000000"
 
@@ -59,3 +60,128 @@ async def submit_survey(
 
 def county(seed: int) -> SyntheticCounty:
     return SyntheticCounty(COUNTY, seed=seed)
+
+
+def idempotent(token: str) -> dict[str, str]:
+    """Auth headers with a fresh Idempotency-Key, for one create request."""
+    return {**auth(token), "Idempotency-Key": uuid.uuid4().hex}
+
+
+async def do_step(
+    api_http: httpx.AsyncClient, token: str, case: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
+    """Do the case's next step as `token`; returns the case after it."""
+    response = await api_http.post(
+        f"/api/v1/cases/{case['id']}/steps",
+        json={"step": case["step"], "case_version": case["version"], **extra},
+        headers=auth(token),
+    )
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def get_case(api_http: httpx.AsyncClient, token: str, case_id: str) -> dict[str, Any]:
+    response = await api_http.get(f"/api/v1/cases/{case_id}", headers=auth(token))
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+POOR_INCOME = {
+    "wages_fen": 150000,
+    "production_net_fen": 90000,
+    "property_fen": 0,
+    "transfer_fen": 30000,
+    "production_cost_fen": 20000,
+}
+
+
+async def post_notice(
+    api_http: httpx.AsyncClient, token: str, village: str, kind: str, step: str
+) -> dict[str, Any]:
+    response = await api_http.post(
+        "/api/v1/notices",
+        json={"village_code": village, "case_kind": kind, "step": step},
+        headers=idempotent(token),
+    )
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def close_notice(system: RunningSystem, token: str, notice: dict[str, Any]) -> dict[str, Any]:
+    """Let the notice's period run out on the registry's clock, then close it."""
+    clock = system.app("registry").state.clock
+    if clock.now().isoformat() < notice["ends_at"]:
+        clock.freeze(dt.datetime.fromisoformat(notice["ends_at"]))
+    response = await system.api.http.post(
+        f"/api/v1/notices/{notice['id']}/close",
+        json={"notice_version": notice["version"]},
+        headers=auth(token),
+    )
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def wait_ranked(system: RunningSystem, staff: Staff, household_ids: list[str]) -> None:
+    """Wait until the eligibility service has assessed (and so can rank) these households."""
+
+    async def probe() -> bool:
+        r = await system.api.http.get(
+            f"/api/v1/rankings/villages/{staff.village}", headers=staff.headers("village_officer")
+        )
+        ranked = (
+            {entry["household_id"] for entry in r.json()["households"]} if r.status_code == 200 else set()
+        )
+        return set(household_ids) <= ranked
+
+    await eventually(probe)
+
+
+async def register(system: RunningSystem, staff: Staff, household_ids: list[str]) -> None:
+    """Take these households of one village through identification to registration, no objections."""
+    api = system.api
+    await wait_ranked(system, staff, household_ids)
+    cases = []
+    for household_id in household_ids:
+        r = await api.http.post(
+            "/api/v1/cases",
+            json={"kind": "identification", "household_id": household_id},
+            headers=idempotent(staff.village_officer),
+        )
+        assert r.status_code == 201, r.text
+        cases.append(await do_step(api.http, staff.cadre, r.json()))
+    today = system.app("registry").state.clock.today().isoformat()
+    r = await api.http.post(
+        "/api/v1/deliberations",
+        json={
+            "village_code": staff.village,
+            "meeting_date": today,
+            "attendance": 55,
+            "chair": "主持人",
+            "convened_by": "副乡长",
+        },
+        headers=idempotent(staff.village_officer),
+    )
+    assert r.status_code == 201, r.text
+    plan = [
+        ("notice", "village_officer", "first_notice"),
+        ("step", "township_reviewer", "revisit"),
+        ("step", "township_reviewer", "township_review"),
+        ("notice", "township_reviewer", "second_notice"),
+        ("step", "county_approver", "county_confirmation"),
+        ("notice", "county_approver", "third_notice"),
+        ("step", "township_reviewer", "data_entry"),
+        ("step", "county_approver", "registration"),
+    ]
+    for what, role, step in plan:
+        if what == "notice":
+            notice = await post_notice(api.http, getattr(staff, role), staff.village, "identification", step)
+            await close_notice(system, getattr(staff, role), notice)
+            continue
+        for case in cases:
+            current = await get_case(api.http, staff.cadre, case["id"])
+            assert current["step"] == step, current
+            await do_step(api.http, getattr(staff, role), current)

@@ -13,7 +13,7 @@ from services.kit.auth import Principal, Role
 from services.kit.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 from services.kit.outbox import publish
 from services.kit.regions import county_of, region_prefix
-from services.registry import contract
+from services.registry import concurrency, contract
 from services.registry.clock import Clock
 from services.registry.households import history, repository
 from services.registry.households.identity import InvalidIdNumber, PiiVault, check_id_number, mask_id_number
@@ -199,7 +199,9 @@ def household_out(
     )
 
 
-def household_changed(household: Household, members: Sequence[Member]) -> contract.HouseholdChanged:
+def household_changed(
+    household: Household, members: Sequence[Member], *, status_changed: bool = False
+) -> contract.HouseholdChanged:
     return contract.HouseholdChanged(
         household_id=household.id,
         version=household.version,
@@ -226,6 +228,8 @@ def household_changed(household: Household, members: Sequence[Member]) -> contra
         ],
         category=household.category,
         poverty_degree=household.poverty_degree,
+        transfer_fen=household.transfer_fen,
+        dibao_allowance_fen=household.dibao_allowance_fen,
         housing_area_m2=household.housing_area_m2,
         drinking_water_safe=household.drinking_water_safe,
         food_clothing_secure=household.food_clothing_secure,
@@ -238,17 +242,13 @@ def household_changed(household: Household, members: Sequence[Member]) -> contra
         exit_year=household.exit_year,
         exited_on=household.exited_on,
         grace_ends_on=household.grace_ends_on,
+        status_changed=status_changed,
     )
 
 
 def ensure_current(household: Household, base_version: int | None) -> None:
     """409 `stale_version` when the change was based on an older version than the one stored."""
-    if base_version != household.version:
-        raise Conflict(
-            f"The household is at version {household.version}, not {base_version}; reload it and retry.",
-            f"该户信息已更新至第 {household.version} 版,请刷新后重新提交。",
-            code="stale_version",
-        )
+    concurrency.ensure_current(household, base_version, what="household", what_zh="户信息")
 
 
 async def record_change(
@@ -260,6 +260,7 @@ async def record_change(
     action: str,
     reason: str,
     created: bool = False,
+    status_changed: bool = False,
     detail: dict[str, Any] | None = None,
 ) -> HouseholdVersion:
     """Make the change a new version: its snapshot, its field list, an audit record and a feed event."""
@@ -305,7 +306,7 @@ async def record_change(
         OutboxEvent,
         contract.HOUSEHOLD_CHANGED,
         str(household.id),
-        household_changed(household, members).model_dump(mode="json"),
+        household_changed(household, members, status_changed=status_changed).model_dump(mode="json"),
     )
     return version
 
@@ -333,6 +334,7 @@ async def change_status(
         principal=principal,
         action=f"household.status.{to_status.value}",
         reason=reason,
+        status_changed=True,
         detail={"from_status": from_status, "to_status": to_status.value, "case_id": str(case_id)},
     )
     session.add(
