@@ -94,5 +94,8 @@ async def test_every_state_changing_call_is_audited_with_who_where_and_outcome(g
     assert calls[1].actor_regions == VILLAGE_A
     me = (await gateway.http.get("/api/v1/auth/me", headers=auth(cadre))).json()
     assert {r.actor for r in calls} == {me["subject"]}
+    assert (await gateway.http.post("/api/v1/surveys", json={})).status_code == 401
     anonymous = await gateway.audit(actor="anonymous", action="api.post")
-    assert any(r.entity_id == "/api/v1/auth/login" for r in anonymous)
+    assert [(r.entity_id, r.outcome, r.detail["status"]) for r in anonymous] == [
+        ("/api/v1/surveys", "refused", 401)
+    ]

@@ -82,10 +82,9 @@ def session_tokens(
 async def _failures_in_window(
     session: AsyncSession, username: str, settings: GatewaySettings, now: dt.datetime
 ) -> Sequence[dt.datetime]:
-    """Serialize sign-ins for the username, drop stale failures, and return the recent ones."""
+    """Serialize sign-ins for the username and return its failures within the window."""
     window_start = now - dt.timedelta(seconds=settings.lockout_window_seconds)
     await repository.serialize_sign_ins(session, username)
-    await repository.forget_failures(session, username, before=window_start)
     return await repository.recent_failures(session, username, window_start, settings.lockout_failures)
 
 
@@ -105,7 +104,7 @@ def _locked(
     )
 
 
-def _record_failure(
+async def _record_failure(
     session: AsyncSession,
     username: str,
     failures: Sequence[dt.datetime],
@@ -114,6 +113,11 @@ def _record_failure(
     now: dt.datetime,
     detail: dict[str, str],
 ) -> None:
+    # Failures that left the window count no more: drop them here, so a username sprayed by an
+    # attacker (who never signs in successfully) does not grow the table.
+    await repository.forget_failures(
+        session, username, before=now - dt.timedelta(seconds=settings.lockout_window_seconds)
+    )
     session.add(LoginFailure(username=username, at=now))
     count = len(failures) + 1
     record_audit(
@@ -167,7 +171,7 @@ async def login(
     user = await repository.get_user_by_username(session, body.username)
     valid = await identity.passwords.verify(user.password_hash if user else None, body.password)
     if user is None or not valid:
-        _record_failure(session, body.username, failures, user, settings, now, detail)
+        await _record_failure(session, body.username, failures, user, settings, now, detail)
         return Unauthorized(*WRONG_CREDENTIALS)
     if user.disabled:
         record_audit(
@@ -182,7 +186,8 @@ async def login(
             detail=detail,
         )
         return Unauthorized(*WRONG_CREDENTIALS)
-    await repository.forget_failures(session, body.username)
+    if failures:
+        await repository.forget_failures(session, body.username)
     if identity.passwords.needs_rehash(user.password_hash):
         user.password_hash = await identity.passwords.hash(body.password)
     device_session = await sessions.open_session(
@@ -329,7 +334,9 @@ async def change_password(
     if locked is not None:
         return locked
     if not await identity.passwords.verify(user.password_hash, body.current_password):
-        _record_failure(session, user.username, failures, user, settings, now, {"purpose": "password_change"})
+        await _record_failure(
+            session, user.username, failures, user, settings, now, {"purpose": "password_change"}
+        )
         return Unauthorized("The current password is wrong.", "当前密码错误。", code="wrong_password")
     check_password_policy(body.new_password, user.username, settings)
     user.password_hash = await identity.passwords.hash(body.new_password)

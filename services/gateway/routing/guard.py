@@ -30,7 +30,7 @@ class AccessGuard:
     - Every caller has a quota per window: per person, per client, per IP without a token (429 + Retry-After).
     - A GET asking for more than `max_page_size` rows is refused (422).
     - Every POST/PUT/PATCH/DELETE is recorded in the gateway's audit (actor, roles, regions, request id,
-      outcome) before its response leaves.
+      outcome) before its response leaves; sign-in endpoints record their own attempts.
     Tokens are only read here; each service still verifies them and applies role and region itself.
     """
 
@@ -82,7 +82,8 @@ class AccessGuard:
                 await self._audit(state, principal, method, path, refusal.status_code, client_ip)
             await refusal.to_response()(scope, receive, send)
             return
-        if method not in STATE_CHANGING:
+        if method not in STATE_CHANGING or path in SIGN_IN_PATHS:
+            # Sign-in endpoints write their own, richer audit record in their own transaction.
             await self.app(scope, receive, send)
             return
 
