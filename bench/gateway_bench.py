@@ -31,7 +31,10 @@ VERIFICATIONS = 5000
 def percentiles(samples: list[float]) -> tuple[float, float, float]:
     """p50, p95, p99 in milliseconds."""
     ordered = sorted(samples)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
+
+    def pick(quantile: float) -> float:
+        return ordered[min(len(ordered) - 1, int(quantile * len(ordered)))] * 1000
+
     return pick(0.50), pick(0.95), pick(0.99)
 
 
@@ -71,7 +74,7 @@ async def run(database_url: str) -> Table:
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
             body = {"username": "admin", "password": PASSWORD, "device_id": "bench"}
 
-            async def login() -> object:
+            async def login() -> httpx.Response:
                 response = await http.post("/api/v1/auth/login", json=body)
                 assert response.status_code == 200, response.text
                 return response

@@ -40,7 +40,7 @@ async def test_the_gateways_own_operations_survive_fuzzing(gateway: Gateway) -> 
 
     def fuzz() -> None:
         for result in schema.get_all_operations():
-            operation = result.ok()
+            operation = result.ok()  # type: ignore[union-attr]  # an invalid document fails the test here
             if (operation.method.upper(), operation.path) in SKIPPED:
                 continue
             exercised.append(f"{operation.method.upper()} {operation.path}")
