@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from services.eligibility.contract import EligibilityClient
+from services.eligibility.contract import AssessmentRecorded, EligibilityClient
 from services.eligibility.household_inputs.service import apply_registry_event
 from services.eligibility.models import Assessment, OutboxEvent, ReassessmentRun
 from services.eligibility.reassessments.runner import process_chunk, run_to_end
@@ -270,6 +270,16 @@ async def test_bulk_run_resumes_after_a_crash_and_publishes_only_changed_outcome
     assert sorted(row.household_id for row in rows) == sorted(households)  # each once, none twice
     assert await events() - before == progress["changed"]
     assert 0 < progress["changed"] < len(households)
+    async with database.sessionmaker() as session:
+        payloads = (
+            await session.execute(
+                select(OutboxEvent.payload).where(OutboxEvent.type == "assessment.recorded")
+            )
+        ).scalars()
+        announced = [AssessmentRecorded.model_validate(payload) for payload in payloads]
+    from_run = [event for event in announced if event.run_id == run.id]
+    assert len(from_run) == progress["changed"]
+    assert {event.policy_code for event in from_run} == {"gz-tianzhu-line"}
     latest = await api.http.get(
         f"/api/v1/assessments/households/{households[2]}/latest", headers=auth(approver)
     )

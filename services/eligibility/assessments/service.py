@@ -52,15 +52,26 @@ from services.kit.outbox import publish
 NOT_FOUND = ("No assessment for this household.", "该户尚无评估结果。")
 
 
-def new_ids(count: int) -> list[uuid.UUID]:
-    """Random UUIDs led by the time in ms (RFC 9562 version 7), so index inserts stay local."""
+def new_ids(count: int) -> list[str]:
+    """Random UUIDs (as text) led by the time in ms (RFC 9562 version 7), so index inserts stay local."""
     raw = np.frombuffer(os.urandom(16 * count), np.uint8).reshape(count, 16).copy()
     stamp = int(time.time() * 1000).to_bytes(6, "big")
     raw[:, :6] = np.frombuffer(stamp, np.uint8)
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x70
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    data = raw.tobytes()
-    return [uuid.UUID(bytes=data[start : start + 16]) for start in range(0, len(data), 16)]
+    text = raw.tobytes().hex()
+    return [
+        "-".join(
+            (
+                text[i : i + 8],
+                text[i + 8 : i + 12],
+                text[i + 12 : i + 16],
+                text[i + 16 : i + 20],
+                text[i + 20 : i + 32],
+            )
+        )
+        for i in range(0, len(text), 32)
+    ]
 
 
 @dataclass(frozen=True)
@@ -90,10 +101,12 @@ def outcomes(evaluation: Evaluation) -> Outcomes:
             np.where(evaluation.programs, evaluation.quantities, -1),
         ]
     ).astype(np.int64)
-    unique, inverse = np.unique(matrix.reshape(size, -1), axis=0, return_inverse=True)
+    matrix = np.ascontiguousarray(matrix.reshape(size, -1))
+    rows = matrix.view(np.dtype((np.void, matrix.dtype.itemsize * matrix.shape[1]))).ravel()
+    _values, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
     prefixes, programs = [], []
     categories, degrees = evaluation.policy.category_names, evaluation.policy.degree_names
-    for row in unique.tolist():
+    for row in matrix[first].tolist():
         category, degree, extreme, exit_ready, quantities = row[0], row[1], row[2], row[3], row[4:]
         granted = {code: quantity for code, quantity in zip(codes, quantities, strict=True) if quantity >= 0}
         text = json.dumps(granted, separators=(",", ":"))
@@ -111,43 +124,59 @@ def outcomes(evaluation: Evaluation) -> Outcomes:
     )
 
 
-def _json_bool(value: bool) -> str:
-    return "true" if value else "false"
+_JSON_BOOL = ("false", "true")
 
 
-def event_json(
+def event_payloads(
     *,
-    assessment_id: uuid.UUID,
-    household_id: uuid.UUID,
-    household_version: int,
-    village_code: str,
-    policy_code: str,
-    policy_version: int,
-    as_of: str,
-    category: str,
-    poor: bool,
-    degree: str | None,
-    extreme_poverty: bool,
-    exit_ready: bool,
-    programs_json: str,
-    score_x100: int,
-    assessed_at: str,
+    policy: Policy,
+    as_of: dt.date,
+    assessed_at: dt.datetime,
     run_id: uuid.UUID | None,
-) -> str:
-    """The `assessment.recorded` payload (contract.AssessmentRecorded) as JSON text, without a model per row.
+    assessment_ids: Sequence[object],
+    household_ids: Sequence[object],
+    versions: Sequence[int],
+    villages: Sequence[str],
+    categories: Sequence[str],
+    poor: Sequence[bool],
+    degrees: Sequence[str | None],
+    extreme: Sequence[bool],
+    exit_ready: Sequence[bool],
+    programs_json: Sequence[str],
+    scores_x100: Sequence[int],
+) -> list[str]:
+    """`assessment.recorded` payloads (contract.AssessmentRecorded) as JSON text, one per household.
 
-    Every text in it is an identifier, a UUID, a code or an ISO date, so none needs escaping.
+    Built from a template rather than a model per household: every text in it is an identifier,
+    a UUID, a code or an ISO date, so none needs escaping.
     """
-    return (
-        f'{{"assessment_id":"{assessment_id}","household_id":"{household_id}",'
-        f'"household_version":{household_version},"village_code":"{village_code}",'
-        f'"policy_code":"{policy_code}","policy_version":{policy_version},"category":"{category}",'
-        f'"poor":{_json_bool(poor)},"assessed_at":"{assessed_at}","as_of":"{as_of}",'
-        f'"degree":{f"{chr(34)}{degree}{chr(34)}" if degree else "null"},'
-        f'"extreme_poverty":{_json_bool(extreme_poverty)},"exit_ready":{_json_bool(exit_ready)},'
-        f'"programs":{programs_json},"score":{score_x100 / 100!r},'
-        f'"run_id":{f"{chr(34)}{run_id}{chr(34)}" if run_id else "null"}}}'
+    run = f'"{run_id}"' if run_id else "null"
+    template = (
+        '{"assessment_id":"%s","household_id":"%s","household_version":%d,"village_code":"%s",'
+        f'"policy_code":"{policy.code}","policy_version":{policy.policy_version},'
+        '"category":"%s","poor":%s,'
+        f'"assessed_at":"{assessed_at.isoformat()}","as_of":"{as_of.isoformat()}",'
+        '"degree":%s,"extreme_poverty":%s,"exit_ready":%s,"programs":%s,"score":%s,'
+        f'"run_id":{run}'
+        "}"
     )
+    return [
+        template % row
+        for row in zip(
+            assessment_ids,
+            household_ids,
+            versions,
+            villages,
+            categories,
+            [_JSON_BOOL[value] for value in poor],
+            [f'"{degree}"' if degree else "null" for degree in degrees],
+            [_JSON_BOOL[value] for value in extreme],
+            [_JSON_BOOL[value] for value in exit_ready],
+            programs_json,
+            [repr(score / 100) for score in scores_x100],
+            strict=True,
+        )
+    ]
 
 
 async def assess_one(session: AsyncSession, household: HouseholdInput, on: dt.date) -> Assessment | None:
@@ -173,7 +202,7 @@ async def assess_one(session: AsyncSession, household: HouseholdInput, on: dt.da
     results = outcomes(evaluation)
     key = results.keys[0]
     assessment = Assessment(
-        id=new_ids(1)[0],
+        id=uuid.UUID(new_ids(1)[0]),
         household_id=household.household_id,
         household_version=household.household_version,
         village_code=household.village_code,
@@ -206,23 +235,22 @@ async def assess_one(session: AsyncSession, household: HouseholdInput, on: dt.da
     current.poor = outcome.poor
     current.score_x100 = outcome.score_x100
     if changed:
-        payload = event_json(
-            assessment_id=assessment.id,
-            household_id=household.household_id,
-            household_version=household.household_version,
-            village_code=household.village_code,
-            policy_code=policy.code,
-            policy_version=policy.policy_version,
-            as_of=on.isoformat(),
-            category=outcome.category,
-            poor=outcome.poor,
-            degree=outcome.degree,
-            extreme_poverty=outcome.extreme_poverty,
-            exit_ready=outcome.exit_ready,
-            programs_json=results.programs_json[0],
-            score_x100=outcome.score_x100,
-            assessed_at=assessment.assessed_at.isoformat(),
+        (payload,) = event_payloads(
+            policy=policy,
+            as_of=on,
+            assessed_at=assessment.assessed_at,
             run_id=None,
+            assessment_ids=[assessment.id],
+            household_ids=[household.household_id],
+            versions=[household.household_version],
+            villages=[household.village_code],
+            categories=[outcome.category],
+            poor=[outcome.poor],
+            degrees=[outcome.degree],
+            extreme=[outcome.extreme_poverty],
+            exit_ready=[outcome.exit_ready],
+            programs_json=results.programs_json,
+            scores_x100=[outcome.score_x100],
         )
         publish(
             session,

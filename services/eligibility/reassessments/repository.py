@@ -59,7 +59,7 @@ CURRENT_COLUMNS = (
 )
 
 
-EventRow = tuple[uuid.UUID, str, str, str, Any]
+EventRow = tuple[str, str, str, str, Any]
 """An event to add: id, type, key, payload as JSON text, time."""
 
 
@@ -168,9 +168,13 @@ async def write(
     schema: str,
     assessments: list[tuple[Any, ...]],
     currents: list[tuple[Any, ...]],
+    replaced: list[tuple[Any, ...]],
     events: list[EventRow],
 ) -> None:
-    """Insert assessments, upsert current outcomes, add events (rows: id, type, key, payload, at)."""
+    """Insert assessments, insert (`currents`) or replace (`replaced`) current outcomes, add events.
+
+    Ids may be given as text (the bulk path makes them without building UUID objects).
+    """
     if _is_postgres(session):
         driver = await _driver(session)
         if assessments:
@@ -178,11 +182,15 @@ async def write(
                 "assessments", records=assessments, columns=ASSESSMENT_COLUMNS, schema_name=schema
             )
         if currents:
+            await driver.copy_records_to_table(
+                "current_assessments", records=currents, columns=CURRENT_COLUMNS, schema_name=schema
+            )
+        if replaced:
             await driver.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS current_stage"
                 " (LIKE current_assessments INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
             )
-            await driver.copy_records_to_table("current_stage", records=currents, columns=CURRENT_COLUMNS)
+            await driver.copy_records_to_table("current_stage", records=replaced, columns=CURRENT_COLUMNS)
             assignments = ", ".join(f"{column} = EXCLUDED.{column}" for column in CURRENT_COLUMNS[1:])
             await driver.execute(
                 f"INSERT INTO current_assessments ({', '.join(CURRENT_COLUMNS)})"  # noqa: S608  (fixed names)
@@ -193,21 +201,19 @@ async def write(
             request_id = current_request_id()
             await driver.copy_records_to_table(
                 "outbox_events",
-                records=[
-                    (event_id, kind, key, payload, at, request_id)
-                    for event_id, kind, key, payload, at in events
-                ],
+                records=[(*event, request_id) for event in events],
                 columns=("event_id", "type", "key", "payload", "occurred_at", "request_id"),
                 schema_name=schema,
             )
         return
     if assessments:
-        await session.execute(
-            insert(Assessment),
-            [dict(zip(ASSESSMENT_COLUMNS, row, strict=True)) for row in assessments],
-        )
-    for row in currents:
-        values = dict(zip(CURRENT_COLUMNS, row, strict=True))
+        rows: list[dict[str, Any]] = [dict(zip(ASSESSMENT_COLUMNS, row, strict=True)) for row in assessments]
+        for values in rows:
+            values["id"] = _uuid(values["id"])
+        await session.execute(insert(Assessment), rows)
+    for outcome in currents + replaced:
+        values = dict(zip(CURRENT_COLUMNS, outcome, strict=True))
+        values["assessment_id"] = _uuid(values["assessment_id"])
         upsert = sqlite_insert(CurrentAssessment).values(**values)
         await session.execute(
             upsert.on_conflict_do_update(
@@ -220,16 +226,20 @@ async def write(
             insert(OutboxEvent),
             [
                 {
-                    "event_id": e[0],
-                    "type": e[1],
-                    "key": e[2],
-                    "payload": json.loads(e[3]),
-                    "occurred_at": e[4],
+                    "event_id": _uuid(event_id),
+                    "type": kind,
+                    "key": key,
+                    "payload": json.loads(payload),
+                    "occurred_at": at,
                     "request_id": request_id,
                 }
-                for e in events
+                for event_id, kind, key, payload, at in events
             ],
         )
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 async def advance(session: AsyncSession, run_id: uuid.UUID, values: dict[str, Any]) -> None:

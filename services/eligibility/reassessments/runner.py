@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from services.eligibility import contract
-from services.eligibility.assessments.service import event_json, new_ids, outcomes
+from services.eligibility.assessments.service import event_payloads, new_ids, outcomes
 from services.eligibility.household_inputs import repository as inputs_repository
 from services.eligibility.models import AuditRecord, Policy
 from services.eligibility.policies import repository as policy_repository
@@ -69,8 +69,8 @@ async def process_chunk(
             return None
         await _repack_old_layouts(session, chunk)
         policies = list(await policy_repository.published(session))
-        assessments, currents, events = _evaluate(chunk, policies, run.as_of, run_id, now)
-        await repository.write(session, database.schema, assessments, currents, events)
+        assessments, currents, replaced, events = _evaluate(chunk, policies, run.as_of, run_id, now)
+        await repository.write(session, database.schema, assessments, currents, replaced, events)
         await repository.advance(
             session,
             run_id,
@@ -98,14 +98,14 @@ Rows = list[tuple[Any, ...]]
 
 def _evaluate(
     chunk: repository.Chunk, policies: list[Policy], as_of: dt.date, run_id: uuid.UUID, now: dt.datetime
-) -> tuple[Rows, Rows, list[repository.EventRow]]:
-    """Assessments, current outcomes and events of a chunk, built column by column."""
+) -> tuple[Rows, Rows, Rows, list[repository.EventRow]]:
+    """Assessments, new and replaced current outcomes, and events of a chunk, built column by column."""
     batch = HouseholdBatch.from_packed(chunk.household_records, chunk.member_records)
     choice = assign_policies(policies, np.asarray(chunk.villages, dtype=str), as_of)
     assessments: Rows = []
     currents: Rows = []
+    replaced: Rows = []
     events: list[repository.EventRow] = []
-    at, day = now.isoformat(), as_of.isoformat()
     for policy_index in np.unique(choice[choice >= 0]).tolist():
         policy = policies[policy_index]
         policy_id, code, number = policy.id, policy.code, policy.policy_version
@@ -156,47 +156,70 @@ def _evaluate(
                 repeat(now),
             )
         )
-        currents.extend(
-            zip(
-                households,
-                ids,
-                versions,
-                villages,
-                repeat(policy_id),
-                repeat(as_of),
-                results.keys,
-                categories,
-                poor,
-                scores,
-            )
+        outcome_rows = zip(
+            households,
+            ids,
+            versions,
+            villages,
+            repeat(policy_id),
+            repeat(as_of),
+            results.keys,
+            categories,
+            poor,
+            scores,
         )
+        for row, outcome_row in zip(fresh, outcome_rows, strict=True):
+            (currents if chunk.current_keys[row] is None else replaced).append(outcome_row)
         changed = [
             position
             for position, (key, row) in enumerate(zip(results.keys, fresh, strict=True))
             if key != chunk.current_keys[row]
         ]
-        event_ids = new_ids(len(changed))
-        for event_id, position in zip(event_ids, changed, strict=True):
-            payload = event_json(
-                assessment_id=ids[position],
-                household_id=households[position],
-                household_version=versions[position],
-                village_code=villages[position],
-                policy_code=code,
-                policy_version=number,
-                as_of=day,
-                category=categories[position],
-                poor=poor[position],
-                degree=degrees[position],
-                extreme_poverty=extreme[position],
-                exit_ready=exit_ready[position],
-                programs_json=results.programs_json[position],
-                score_x100=scores[position],
-                assessed_at=at,
-                run_id=run_id,
+        if not changed:
+            continue
+        columns = [
+            ids,
+            households,
+            versions,
+            villages,
+            categories,
+            poor,
+            degrees,
+            extreme,
+            exit_ready,
+            scores,
+        ]
+        programs = results.programs_json
+        if len(changed) < len(fresh):
+            columns = [[column[position] for position in changed] for column in columns]
+            programs = [programs[position] for position in changed]
+        payloads = event_payloads(
+            policy=policy,
+            as_of=as_of,
+            assessed_at=now,
+            run_id=run_id,
+            assessment_ids=columns[0],
+            household_ids=columns[1],
+            versions=columns[2],
+            villages=columns[3],
+            categories=columns[4],
+            poor=columns[5],
+            degrees=columns[6],
+            extreme=columns[7],
+            exit_ready=columns[8],
+            programs_json=programs,
+            scores_x100=columns[9],
+        )
+        events.extend(
+            zip(
+                new_ids(len(changed)),
+                repeat(contract.ASSESSMENT_RECORDED),
+                [str(household) for household in columns[1]],
+                payloads,
+                repeat(now),
             )
-            events.append((event_id, contract.ASSESSMENT_RECORDED, str(households[position]), payload, now))
-    return assessments, currents, events
+        )
+    return assessments, currents, replaced, events
 
 
 async def run_to_end(database: Database, run_id: uuid.UUID, chunk_size: int = CHUNK_SIZE) -> int:
