@@ -195,7 +195,7 @@ async def assess_one(session: AsyncSession, household: HouseholdInput, on: dt.da
         and current.as_of == on
     ):
         return await session.get(Assessment, current.assessment_id)
-    evaluation = compiled(policy).evaluate(
+    evaluation = (await compiled(session, policy)).evaluate(
         HouseholdBatch.from_packed([household.household_record], [household.member_records]), on
     )
     outcome = evaluation.outcome(0)
@@ -266,7 +266,7 @@ async def assess_one(session: AsyncSession, household: HouseholdInput, on: dt.da
 async def compiled_for(session: AsyncSession, policy: Policy) -> CompiledPolicy:
     """A policy compiled for use: published and retired versions from the cache, a draft resolved first."""
     if policy.status != DRAFT:
-        return compiled(policy)
+        return await compiled(session, policy)
     resolved, report = await check(session, PolicyDocument.model_validate(policy.document))
     if resolved is None:
         raise Unprocessable(
@@ -302,7 +302,7 @@ async def _stored(session: AsyncSession, assessment: Assessment) -> tuple[Compil
     snapshot = await inputs_repository.snapshot(session, assessment.inputs_hash)
     assert policy is not None, "an assessment always has its policy"
     assert snapshot is not None, "an assessment always has its input snapshot"
-    return compiled(policy), snapshot.facts
+    return await compiled(session, policy), snapshot.facts
 
 
 def assessment_out(assessment: Assessment, explanation: Explanation, policy_id: uuid.UUID) -> AssessmentOut:

@@ -2,9 +2,11 @@
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from services.eligibility.models import Policy
 
@@ -50,7 +52,12 @@ async def next_version(session: AsyncSession, code: str) -> int:
 
 
 async def listing(session: AsyncSession, status: str | None, code: str | None) -> Sequence[Policy]:
-    statement = select(Policy).order_by(Policy.code, Policy.policy_version)
+    """Policy versions without their documents (read one with `document_of` when needed)."""
+    statement = (
+        select(Policy)
+        .options(defer(Policy.document, raiseload=True))
+        .order_by(Policy.code, Policy.policy_version)
+    )
     if status is not None:
         statement = statement.where(Policy.status == status)
     if code is not None:
@@ -60,3 +67,11 @@ async def listing(session: AsyncSession, status: str | None, code: str | None) -
 
 async def published(session: AsyncSession) -> Sequence[Policy]:
     return await listing(session, PUBLISHED, None)
+
+
+async def document_of(session: AsyncSession, policy_id: uuid.UUID) -> dict[str, Any]:
+    document: dict[str, Any] | None = await session.scalar(
+        select(Policy.document).where(Policy.id == policy_id)
+    )
+    assert document is not None, "every policy has a document"
+    return document

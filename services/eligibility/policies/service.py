@@ -47,12 +47,16 @@ _compiled: OrderedDict[tuple[uuid.UUID, int], CompiledPolicy] = OrderedDict()
 _CACHE_SIZE = 64
 
 
-def compiled(policy: Policy) -> CompiledPolicy:
-    """The policy's compiled form, cached per row version (published documents never change)."""
+async def compiled(session: AsyncSession, policy: Policy) -> CompiledPolicy:
+    """The policy's compiled form, cached per row version (published documents never change).
+
+    Only a cache miss reads the document, so listing policies to choose one stays light.
+    """
     key = (policy.id, policy.version)
     found = _compiled.get(key)
     if found is None:
-        found = CompiledPolicy(PolicyDocument.model_validate(policy.document))
+        document = await repository.document_of(session, policy.id)
+        found = CompiledPolicy(PolicyDocument.model_validate(document))
         _compiled[key] = found
         if len(_compiled) > _CACHE_SIZE:
             _compiled.popitem(last=False)

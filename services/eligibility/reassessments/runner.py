@@ -23,6 +23,7 @@ from services.eligibility.assessments.service import event_payloads, new_ids, ou
 from services.eligibility.household_inputs import repository as inputs_repository
 from services.eligibility.models import AuditRecord, Policy
 from services.eligibility.policies import repository as policy_repository
+from services.eligibility.policies.engine import CompiledPolicy
 from services.eligibility.policies.service import assign_policies, compiled
 from services.eligibility.reassessments import repository
 from services.eligibility.reassessments.service import COMPLETED, FAILED, QUEUED, RUNNING
@@ -69,7 +70,10 @@ async def process_chunk(
             return None
         await _repack_old_layouts(session, chunk)
         policies = list(await policy_repository.published(session))
-        assessments, currents, replaced, events = _evaluate(chunk, policies, run.as_of, run_id, now)
+        compiled_policies = [await compiled(session, policy) for policy in policies]
+        assessments, currents, replaced, events = _evaluate(
+            chunk, policies, compiled_policies, run.as_of, run_id, now
+        )
         await repository.write(session, database.schema, assessments, currents, replaced, events)
         await repository.advance(
             session,
@@ -97,7 +101,12 @@ Rows = list[tuple[Any, ...]]
 
 
 def _evaluate(
-    chunk: repository.Chunk, policies: list[Policy], as_of: dt.date, run_id: uuid.UUID, now: dt.datetime
+    chunk: repository.Chunk,
+    policies: list[Policy],
+    compiled_policies: list[CompiledPolicy],
+    as_of: dt.date,
+    run_id: uuid.UUID,
+    now: dt.datetime,
 ) -> tuple[Rows, Rows, Rows, list[repository.EventRow]]:
     """Assessments, new and replaced current outcomes, and events of a chunk, built column by column."""
     batch = HouseholdBatch.from_packed(chunk.household_records, chunk.member_records)
@@ -122,7 +131,7 @@ def _evaluate(
         ]
         if not fresh:
             continue
-        evaluation = compiled(policy).evaluate(batch.take(np.asarray(fresh, np.int64)), as_of)
+        evaluation = compiled_policies[policy_index].evaluate(batch.take(np.asarray(fresh, np.int64)), as_of)
         results = outcomes(evaluation)
         ids = new_ids(len(fresh))
         households = [chunk.household_ids[row] for row in fresh]

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.eligibility.assessments.service import compiled_for
 from services.eligibility.models import Policy
 from services.eligibility.policies import repository as policy_repository
+from services.eligibility.policies.engine import CompiledPolicy
 from services.eligibility.policies.service import assign_policies, compiled, get
 from services.eligibility.reassessments.repository import read_chunk
 from services.eligibility.rules.inputs import HouseholdBatch
@@ -48,6 +49,7 @@ async def simulate(
             f"该政策自 {policy.effective_from} 起生效。",
         )
     published = list(await policy_repository.published(session))
+    compiled_published = [await compiled(session, policy) for policy in published]
     counts: Counter[tuple[str, str, str]] = Counter()
     totals: Counter[tuple[str, str]] = Counter()
     sample: list[SimulationSample] = []
@@ -65,7 +67,7 @@ async def simulate(
         new_category = np.asarray(simulated.category_names(), dtype=object)
         new_degree = np.asarray(simulated.degree_names(), dtype=object)
         new_poor = simulated.poor
-        old_category, old_degree, old_poor = _current(published, batch, villages, as_of)
+        old_category, old_degree, old_poor = _current(published, compiled_published, batch, villages, as_of)
         entering = new_poor & ~old_poor
         exiting = old_poor & ~new_poor
         changing = ~entering & ~exiting & ((new_category != old_category) | (new_degree != old_degree))
@@ -110,7 +112,11 @@ async def simulate(
 
 
 def _current(
-    published: list[Policy], batch: HouseholdBatch, villages: npt.NDArray[np.str_], as_of: dt.date
+    published: list[Policy],
+    compiled_published: list[CompiledPolicy],
+    batch: HouseholdBatch,
+    villages: npt.NDArray[np.str_],
+    as_of: dt.date,
 ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_], npt.NDArray[np.bool_]]:
     """Category, degree and poverty of each household under the policies that apply today."""
     category = np.full(batch.size, None, dtype=object)
@@ -119,7 +125,7 @@ def _current(
     choice = assign_policies(published, villages, as_of)
     for index in np.unique(choice[choice >= 0]).tolist():
         rows = np.flatnonzero(choice == index)
-        evaluation = compiled(published[index]).evaluate(batch.take(rows), as_of)
+        evaluation = compiled_published[index].evaluate(batch.take(rows), as_of)
         category[rows] = evaluation.category_names()
         degree[rows] = evaluation.degree_names()
         poor[rows] = evaluation.poor
