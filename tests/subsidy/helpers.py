@@ -30,6 +30,7 @@ class County:
         self.tokens: dict[str, str] = {}
         self._synthetic = SyntheticCounty(COUNTY, seed=77)
         self._version = 1000
+        self._surveys: dict[uuid.UUID, dict[str, Any]] = {}
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -154,8 +155,17 @@ class County:
         response = await self.http.post("/api/v1/surveys", json=household.survey(), headers=self.as_("cadre"))
         assert response.status_code == 201, response.text
         household_id = uuid.UUID(response.json()["household_id"])
+        self._surveys[household_id] = household.survey()
         await self.known(household_id, village=village, **status)
         return household_id, household.bank_account["account_number"]
+
+    async def correct_account(self, household_id: uuid.UUID, account_number: str) -> None:
+        """The cadre revisits and records the household's corrected 一卡通 account in the registry."""
+        body = {**self._surveys[household_id], "submission_id": str(uuid.uuid4())}
+        body.update(household_id=str(household_id), base_version=1)
+        body["bank_account"] = {**body["bank_account"], "account_number": account_number}
+        response = await self.http.post("/api/v1/surveys", json=body, headers=self.as_("cadre"))
+        assert response.status_code == 201, response.text
 
     async def pay(
         self,
@@ -185,7 +195,7 @@ class County:
         assert response.status_code == 200, response.text
         return dict(response.json())
 
-    async def settled(self, payment_id: str, within: float = 20) -> dict[str, Any]:
+    async def settled(self, payment_id: str, within: float = 60) -> dict[str, Any]:
         async def final() -> dict[str, Any] | None:
             body = await self.payment(payment_id)
             return body if body["status"] in ("paid", "failed") else None

@@ -59,7 +59,7 @@ class PaymentDispatcher:
         self.poll_after_seconds = poll_after_seconds
         self.lookup_concurrency = lookup_concurrency
         self.parallel = parallel
-        self._next_poll = 0.0
+        self._last_poll = 0.0
         self._task: asyncio.Task[None] | None = None
 
     def _retry_at(self, now: dt.datetime, attempts: int) -> dt.datetime:
@@ -249,9 +249,11 @@ class PaymentDispatcher:
 
     async def poll_once(self, *, force: bool = False) -> int:
         """Ask the bank about payments whose callback has not come (the fallback when callbacks stop)."""
-        if not force and time.monotonic() < self._next_poll:
+        if not force and time.monotonic() - self._last_poll < max(
+            self.poll_after_seconds / 2, self.interval_seconds
+        ):
             return 0
-        self._next_poll = time.monotonic() + max(self.poll_after_seconds / 2, self.interval_seconds)
+        self._last_poll = time.monotonic()
         before = utcnow() - dt.timedelta(seconds=0 if force else self.poll_after_seconds)
         async with self.database.sessionmaker() as session:
             ids = list(await repository.waiting_for_bank(session, before, self.batch_size))

@@ -386,6 +386,12 @@ async def reissue(
     )
     created.payment.period = failed.period
     if created.created:
+        # Bound to the corrected account just checked, not to whatever a cache may still hold.
+        created.payment.payee_name = current_payee.account_name
+        created.payment.payee_bank = current_payee.bank_name
+        created.payment.payee_account = current_payee.account_number
+        created.payment.payee_fingerprint = payee_fingerprint(current_payee)
+        await repository.forget_payees(session, {failed.household_id})
         record_audit(
             session,
             AuditRecord,
