@@ -16,16 +16,24 @@ from services.registry.config import RegistrySettings
 from services.registry.credit_checks.router import router as credit_checks_router
 from services.registry.deliberations.router import router as deliberations_router
 from services.registry.divisions.router import router as divisions_router
+from services.registry.duplicates.router import router as duplicates_router
 from services.registry.forms.router import router as forms_router
 from services.registry.forms.service import sync_shipped as sync_shipped_forms
 from services.registry.households.identity import PiiVault
 from services.registry.households.router import internal_router as households_internal
 from services.registry.households.router import members_router
 from services.registry.households.router import router as households_router
+from services.registry.measures.router import household_router as measures_household_router
+from services.registry.measures.router import router as measures_router
 from services.registry.models import AuditRecord, ConsumerCursor, OutboxEvent
 from services.registry.notices.router import router as notices_router
+from services.registry.pairings.router import helpers_router, pairings_router, visits_router
 from services.registry.parameters.router import router as parameters_router
 from services.registry.parameters.service import sync_shipped
+from services.registry.quality.router import router as quality_router
+from services.registry.quality.worker import QualityWorker
+from services.registry.records.router import card_router, roster_router
+from services.registry.reviews.router import router as reviews_router
 from services.registry.surveys.router import router as surveys_router
 from services.registry.sync.router import router as sync_router
 from services.registry.sync.service import projector as sync_projector
@@ -46,6 +54,7 @@ def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) ->
         downstream_urls={eligibility.NAME: settings.eligibility_url},
         on_startup=[load_parameters],
     )
+    app.state.clock = Clock(settings.local_timezone)
     service_links: ServiceLinks = app.state.links
     tokens = ServiceTokenProvider(service_links, settings.client_id, settings.client_secret)
     app.state.eligibility = eligibility.EligibilityClient(service_links, tokens)
@@ -58,8 +67,14 @@ def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) ->
         poll_seconds=settings.feed_poll_seconds,
     )
     app.state.workers.append(app.state.assessment_consumer)
+    app.state.quality_worker = QualityWorker(
+        app.state.database,
+        app.state.clock,
+        interval_hours=settings.quality_check_interval_hours,
+        poll_seconds=settings.quality_poll_seconds,
+    )
+    app.state.workers.append(app.state.quality_worker)
     app.state.vault = PiiVault(settings.pii_encryption_key, settings.pii_index_key)
-    app.state.clock = Clock(settings.local_timezone)
     app.state.workers.append(AuditSealer(app.state.database, AuditRecord))
     app.state.sync_projector = sync_projector(
         app.state.database, settings.assignment_removed_statuses, settings.feed_poll_seconds
@@ -79,6 +94,16 @@ def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) ->
     app.include_router(cases_router)
     app.include_router(deliberations_router)
     app.include_router(notices_router)
+    app.include_router(reviews_router)
+    app.include_router(helpers_router)
+    app.include_router(pairings_router)
+    app.include_router(visits_router)
+    app.include_router(measures_household_router)
+    app.include_router(measures_router)
+    app.include_router(card_router)
+    app.include_router(roster_router)
+    app.include_router(quality_router)
+    app.include_router(duplicates_router)
     app.include_router(
         feed_router(OutboxEvent, contract.EVENTS_SCOPE, "Household change feed / 农户变更事件流")
     )

@@ -20,6 +20,12 @@ PUBLIC_PATH_PREFIXES = (
     "/api/v1/cases",
     "/api/v1/deliberations",
     "/api/v1/notices",
+    "/api/v1/annual-reviews",
+    "/api/v1/helpers",
+    "/api/v1/pairings",
+    "/api/v1/visits",
+    "/api/v1/measures",
+    "/api/v1/quality",
 )
 EVENTS_SCOPE = "registry:events"
 PAYEE_SCOPE = "registry:payee"

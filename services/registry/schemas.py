@@ -11,8 +11,10 @@ from services.kit.schemas import DivisionCode, RequestModel, ResponseModel
 from services.registry.vocabulary import (
     CaseKind,
     Health,
+    HelperRank,
     HouseholdCategory,
     LabourCapacity,
+    MeasureKind,
     PoorVillageKind,
     PovertyCause,
     PovertyDegree,
@@ -598,3 +600,311 @@ class NoticeOut(BaseModel):
 
 class NoticeClose(RequestModel):
     notice_version: Annotated[int, Field(ge=1)]
+
+
+# Annual review, helpers and visits, help measures, records, data quality (issue 4).
+
+
+class AnnualReviewIn(RequestModel):
+    """An annual review (年度动态调整) of a county or township for a year: who should enter, who exit."""
+
+    region_code: DivisionCode = Field(description="a county or a township")
+    year: Annotated[int, Field(ge=2014, le=2100, description="the year the review is held (deadline in it)")]
+
+
+class ReviewItemOut(BaseModel):
+    household_id: uuid.UUID
+    village_code: str
+    head_name: str
+    direction: str
+    direction_label: str
+    household_version: int
+    per_capita_net_income_fen: int
+    policy_code: str
+    policy_version: int
+    case_id: uuid.UUID | None
+
+
+class AnnualReviewOut(BaseModel):
+    id: uuid.UUID
+    region_code: str
+    year: int
+    deadline: dt.date
+    overdue: bool = Field(description="held (or opened) after the deadline / 超过规定期限")
+    created_by: str
+    created_at: dt.datetime
+    opened_at: dt.datetime | None
+    entries: list[ReviewItemOut]
+    exits: list[ReviewItemOut]
+
+
+class ReviewOpen(RequestModel):
+    """Open the cases of the review in bulk (all of them, or the households listed)."""
+
+    household_ids: Annotated[list[uuid.UUID] | None, Field(max_length=100_000)] = None
+
+
+class SkippedItem(BaseModel):
+    household_id: uuid.UUID
+    reason: str
+    reason_zh: str
+
+
+class ReviewOpened(BaseModel):
+    review: AnnualReviewOut
+    opened: int
+    skipped: list[SkippedItem]
+
+
+Sha256Ref = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class HelperIn(RequestModel):
+    """A helper cadre (帮扶责任人)."""
+
+    name: PersonName
+    rank: HelperRank
+    unit: Annotated[str, Field(min_length=1, max_length=100, description="工作单位")]
+    phone: Annotated[str | None, StringConstraints(pattern=r"^[0-9+\-]{5,20}$")] = None
+    region_code: DivisionCode = Field(description="where the helper works (pairings stay within it)")
+    user_subject: Annotated[
+        str | None, Field(min_length=1, max_length=64, description="the helper's login")
+    ] = None
+
+
+class HelperOut(ResponseModel):
+    id: uuid.UUID
+    name: str
+    rank: str
+    rank_label: str
+    unit: str
+    phone: str | None
+    region_code: str
+    user_subject: str | None
+    quota: int | None = Field(description="households this rank pairs with (the 321 rule); none: no cap")
+    paired: int
+
+
+class PairingIn(RequestModel):
+    helper_id: uuid.UUID
+    household_id: uuid.UUID
+    started_on: dt.date
+
+
+class PairingEnd(RequestModel):
+    ended_on: dt.date
+    reason: Reason
+
+
+class PairingOut(ResponseModel):
+    id: uuid.UUID
+    helper_id: uuid.UUID
+    household_id: uuid.UUID
+    village_code: str
+    started_on: dt.date
+    ended_on: dt.date | None
+    end_reason: str | None
+    active: bool
+
+
+class VisitIn(RequestModel):
+    """A visit to a household (民情日记), logged from the phone."""
+
+    household_id: uuid.UUID
+    visited_on: dt.date
+    latitude: Annotated[Decimal | None, Field(ge=-90, le=90, max_digits=9, decimal_places=6)] = None
+    longitude: Annotated[Decimal | None, Field(ge=-180, le=180, max_digits=9, decimal_places=6)] = None
+    notes: Annotated[str, Field(min_length=1, max_length=2000)]
+    photos: Annotated[list[Sha256Ref], Field(max_length=20, description="SHA-256 of uploaded photos")] = (
+        Field(default_factory=list)
+    )
+
+
+class VisitOut(ResponseModel):
+    id: uuid.UUID
+    household_id: uuid.UUID
+    village_code: str
+    helper_id: uuid.UUID | None
+    visited_by: str
+    visited_on: dt.date
+    latitude: Decimal | None
+    longitude: Decimal | None
+    notes: str
+    photos: list[str]
+    recorded_at: dt.datetime
+
+
+class UnderVisited(BaseModel):
+    household_id: uuid.UUID
+    village_code: str
+    head_name: str
+    helper_id: uuid.UUID | None
+    helper_name: str | None
+    visits: int
+    required: int
+
+
+class MeasureIn(RequestModel):
+    """A help measure (帮扶措施) for a household."""
+
+    kind: MeasureKind
+    description: Annotated[str, Field(min_length=2, max_length=500)]
+    started_on: dt.date
+    ended_on: dt.date | None = None
+    amount_fen: Fen | None = None
+    partner: Annotated[str | None, Field(min_length=1, max_length=100, description="合作主体")] = None
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> "MeasureIn":
+        if self.ended_on is not None and self.ended_on < self.started_on:
+            raise ValueError("a measure cannot end before it starts")
+        return self
+
+
+class MeasureEnd(RequestModel):
+    ended_on: dt.date
+    reason: Reason
+
+
+class MeasureOut(ResponseModel):
+    id: uuid.UUID
+    household_id: uuid.UUID
+    kind: str
+    kind_label: str
+    raises_income: bool
+    description: str
+    started_on: dt.date
+    ended_on: dt.date | None
+    amount_fen: int | None
+    partner: str | None
+
+
+class ShortOfMeasures(BaseModel):
+    household_id: uuid.UUID
+    village_code: str
+    head_name: str
+    status: str
+    status_label: str
+    income_measures: int
+    required: int
+
+
+class HelperBrief(BaseModel):
+    id: uuid.UUID
+    name: str
+    rank_label: str
+    unit: str
+    phone: str | None
+
+
+class HouseholdCard(BaseModel):
+    """户有卡: a household's card, its file with its helper, measures, visits, cases and history."""
+
+    household: HouseholdOut
+    helper: HelperBrief | None
+    measures: list[MeasureOut]
+    recent_visits: list[VisitOut]
+    cases: list[CaseBrief]
+    status_history: list[StatusChangeOut]
+    generated_at: dt.datetime
+
+
+class RosterMember(BaseModel):
+    name: str
+    relation_label: str
+    sex_label: str
+    id_number_masked: str
+    birth_date: dt.date
+    labour_capacity_label: str
+    health_label: str | None
+    schooling_stage_label: str | None
+
+
+class RosterRow(BaseModel):
+    household_id: uuid.UUID
+    head_name: str
+    head_id_masked: str
+    group_name: str | None
+    member_count: int
+    category_label: str
+    poverty_degree_label: str | None
+    main_cause_label: str | None
+    per_capita_net_income_fen: int
+    status_label: str
+    registered_on: dt.date | None
+    exit_year: int | None
+    helper_name: str | None
+    income_measures: int
+    members: list[RosterMember]
+
+
+class VillageRoster(BaseModel):
+    """村有册: the village's registered and exited households with their members."""
+
+    village_code: str
+    village_name: str | None
+    poor_village_label: str | None
+    generated_at: dt.datetime
+    households: list[RosterRow]
+
+
+class QualityRunIn(RequestModel):
+    region_code: DivisionCode = Field(description="a village, township or county to check")
+
+
+class RuleCount(BaseModel):
+    rule: str
+    label_zh: str
+    findings: int
+
+
+class QualityRunOut(ResponseModel):
+    id: uuid.UUID
+    region_code: str
+    trigger: str
+    status: str
+    status_label: str
+    requested_by: str
+    requested_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    households_checked: int | None
+    findings_count: int | None
+    error: str | None
+
+
+class QualityFindingOut(BaseModel):
+    rule: str
+    label_zh: str
+    household_id: uuid.UUID
+    head_name: str
+    member_id: uuid.UUID | None
+    member_name: str | None
+    observed: str | None
+
+
+class VillageQualityReport(BaseModel):
+    """A village's data-quality report (数据质量报告) from one run."""
+
+    run: QualityRunOut
+    village_code: str
+    households_with_findings: int
+    by_rule: list[RuleCount]
+    findings: list[QualityFindingOut]
+
+
+class DuplicateFlagOut(ResponseModel):
+    id: uuid.UUID
+    county_code: str
+    member_id: uuid.UUID
+    household_id: uuid.UUID
+    other_member_id: uuid.UUID
+    other_household_id: uuid.UUID
+    status: str
+    raised_at: dt.datetime
+    resolution: str | None
+
+
+class DuplicateResolve(RequestModel):
+    outcome: Literal["distinct", "same_person"]
+    reason: Reason

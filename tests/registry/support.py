@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from stdnum.cn import ric
 
 from bench.generator import SyntheticCounty, SyntheticHousehold
 from tests.support.system import RunningSystem, auth, eventually
@@ -185,3 +186,36 @@ async def register(system: RunningSystem, staff: Staff, household_ids: list[str]
             current = await get_case(api.http, staff.cadre, case["id"])
             assert current["step"] == step, current
             await do_step(api.http, getattr(staff, role), current)
+
+
+def person(
+    name: str, birth: dt.date, *, male: bool, relation: str, serial: int, **extra: Any
+) -> dict[str, Any]:
+    """A survey member with a valid ID number of the county for this birth date and sex."""
+    sequence = serial * 2 + (1 if male else 0)
+    body = f"{COUNTY[:6]}{birth:%Y%m%d}{sequence % 1000:03d}"
+    return {
+        "name": name,
+        "id_number": body + ric.calc_check_digit(body + "0"),
+        "sex": "male" if male else "female",
+        "birth_date": birth.isoformat(),
+        "relation": relation,
+        "labour_capacity": "normal",
+        **extra,
+    }
+
+
+def survey_body(village: str, members: list[dict[str, Any]], **changes: Any) -> dict[str, Any]:
+    """A new household's survey with these members and modest, consistent figures."""
+    body: dict[str, Any] = {
+        "submission_id": str(uuid.uuid4()),
+        "village_code": village,
+        "captured_at": "2026-11-01T09:00:00+00:00",
+        "device_id": "test-phone",
+        "members": members,
+        "income": dict(POOR_INCOME),
+        "housing": {"structure": "砖木", "area_m2": 60, "safety_grade": "B", "drinking_water_safe": True},
+        "bank_account": {"bank_name": "贵州省农村信用社", "account_number": "6228480012345678901"},
+    }
+    body.update(changes)
+    return body

@@ -53,6 +53,13 @@ def acting_role(principal: Principal, step: Step) -> str:
     )
 
 
+def _reviewer_role(principal: Principal) -> str:
+    for role in (Role.COUNTY_APPROVER, Role.TOWNSHIP_REVIEWER):
+        if principal.has_role(role):
+            return role.value
+    return Role.ADMIN.value
+
+
 def case_out(case: Case, steps: Sequence[CaseStep]) -> CaseOut:
     workflow = workflow_of(case)
     pending = workflow.step(case.step) if case.status == CaseStatus.OPEN else None
@@ -156,11 +163,15 @@ async def start(
     note: str,
     details: dict[str, Any],
     annual_review_id: uuid.UUID | None = None,
+    by_review: bool = False,
 ) -> Case:
-    """Open a case and do its first step (the household is locked and allowed: see check_can_open)."""
+    """Open a case and do its first step (the household is locked and allowed: see check_can_open).
+
+    In an annual review the township or county reviewer files the first step for the household.
+    """
     workflow = WORKFLOWS[kind]
     first = workflow.steps[0]
-    role = acting_role(principal, first)
+    role = _reviewer_role(principal) if by_review else acting_role(principal, first)
     now = clock.now()
     case = Case(
         kind=kind.value,
