@@ -59,19 +59,22 @@ def new_ids(count: int) -> list[str]:
     raw[:, :6] = np.frombuffer(stamp, np.uint8)
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x70
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    text = raw.tobytes().hex()
-    return [
-        "-".join(
-            (
-                text[i : i + 8],
-                text[i + 8 : i + 12],
-                text[i + 12 : i + 16],
-                text[i + 16 : i + 20],
-                text[i + 20 : i + 32],
-            )
-        )
-        for i in range(0, len(text), 32)
+    digits = np.frombuffer(raw.tobytes().hex().encode(), np.uint8).reshape(count, 32)
+    dash = np.full((count, 1), ord("-"), np.uint8)
+    parts = [
+        digits[:, :8],
+        dash,
+        digits[:, 8:12],
+        dash,
+        digits[:, 12:16],
+        dash,
+        digits[:, 16:20],
+        dash,
+        digits[:, 20:],
     ]
+    text = np.ascontiguousarray(np.concatenate(parts, axis=1)).view("S36").ravel()
+    ids: list[str] = text.astype("U36").tolist()
+    return ids
 
 
 @dataclass(frozen=True)
