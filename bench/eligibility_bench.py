@@ -176,23 +176,25 @@ async def single(database: Database, repeat: int) -> tuple[float, float]:
 
 
 async def new_line_version(database: Database) -> uuid.UUID:
-    """A new cn-national version whose line is 4,000 yuan from 2020 (a draft, then published)."""
+    """A county policy whose line is 4,000 yuan from 2020 (a draft, published by the caller)."""
     async with database.sessionmaker() as session, session.begin():
-        draft = await create_draft(session, ADMIN, PolicyDraftIn(document=_raised_line("cn-bench-line")))
+        draft = await create_draft(
+            session, ADMIN, PolicyDraftIn(document=_raised_line("cn-bench-line", 400000))
+        )
         draft_id = draft.id
     return draft_id
 
 
-def _raised_line(code: str) -> PolicyDocument:
+def _raised_line(code: str, line_fen: int) -> PolicyDocument:
     return PolicyDocument.model_validate(
         {
             "code": code,
-            "title_zh": "基准测试:扶贫标准4000元",
-            "title_en": "Bench: a 4,000-yuan line",
+            "title_zh": f"基准测试:扶贫标准{line_fen // 100}元",
+            "title_en": f"Bench: a {line_fen // 100}-yuan line",
             "region_code": COUNTY,
             "effective_from": "2020-01-01",
             "extends": "cn-national",
-            "parameters": {"poverty_line_fen": {"values": {"2020-01-01": 400000}}},
+            "parameters": {"poverty_line_fen": {"values": {"2020-01-01": line_fen}}},
         }
     )
 
@@ -221,7 +223,9 @@ async def main_async(households: int) -> None:
         second = await bulk(database, "bench: after a new line")
         p50, p99 = await single(database, 500)
         async with database.sessionmaker() as session, session.begin():
-            draft = await create_draft(session, ADMIN, PolicyDraftIn(document=_raised_line("cn-bench-sim")))
+            draft = await create_draft(
+                session, ADMIN, PolicyDraftIn(document=_raised_line("cn-bench-sim", 300000))
+            )
         started = time.perf_counter()
         async with database.sessionmaker() as session:
             result = await simulate(
