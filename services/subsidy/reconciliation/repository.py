@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.subsidy.models import BankStatement, Payment, StatementLine
@@ -55,26 +55,24 @@ async def latest_booked_until(session: AsyncSession) -> dt.date | None:
     return value if isinstance(value, dt.date) else None
 
 
+def _missing(booked_until: dt.date) -> ColumnElement[bool]:
+    """Paid by our records, settled by the statements' end, and on no statement line at all."""
+    until = dt.datetime.combine(booked_until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    on_a_line = exists().where(StatementLine.payment_id == Payment.id)
+    return and_(
+        Payment.status == "paid", Payment.reconciled_at.is_(None), Payment.settled_at < until, ~on_a_line
+    )
+
+
 async def missing_from_statements(
     session: AsyncSession, booked_until: dt.date, limit: int
 ) -> Sequence[Payment]:
-    """Payments the bank called paid, settled by the statements' end, that no statement shows."""
-    until = dt.datetime.combine(booked_until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    stmt = (
-        select(Payment)
-        .where(Payment.status == "paid", Payment.reconciled_at.is_(None), Payment.settled_at < until)
-        .order_by(Payment.settled_at)
-        .limit(limit)
-    )
+    stmt = select(Payment).where(_missing(booked_until)).order_by(Payment.settled_at).limit(limit)
     return (await session.execute(stmt)).scalars().all()
 
 
 async def count_missing(session: AsyncSession, booked_until: dt.date) -> int:
-    until = dt.datetime.combine(booked_until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    stmt = select(func.count()).where(
-        Payment.status == "paid", Payment.reconciled_at.is_(None), Payment.settled_at < until
-    )
-    return int(await session.scalar(stmt) or 0)
+    return int(await session.scalar(select(func.count()).where(_missing(booked_until))) or 0)
 
 
 async def problem_lines(
