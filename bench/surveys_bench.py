@@ -8,11 +8,13 @@ import asyncio
 import base64
 import json
 import os
+import random
 import secrets
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,6 +33,7 @@ from bench.generator import SyntheticCounty
 PG_SERVER = os.environ.get("FUPIN_BENCH_PG", "postgres@127.0.0.1:5432")
 COUNTY = "522627000000"
 PASSWORD = "Bench-pass-2026"
+SURVEYS = "/api/v1/surveys"
 
 
 def free_port() -> int:
@@ -115,6 +118,8 @@ def separate_system(registry_workers: int = 1) -> Iterator[SeparateSystem]:
         "REGISTRY_PII_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
     }
     processes: list[subprocess.Popen[bytes]] = []
+    log_path = os.environ.get("FUPIN_BENCH_LOG", str(Path(tempfile.gettempdir()) / f"{database}.log"))
+    log = Path(log_path).open("ab")  # noqa: SIM115 (closed when the processes are)
     try:
         subprocess.run(
             [sys.executable, "-m", "services.launcher", "prepare"],
@@ -129,7 +134,7 @@ def separate_system(registry_workers: int = 1) -> Iterator[SeparateSystem]:
                 "--port", str(port), "--no-access-log", "--log-level", "warning",
                 "--workers", str(workers),
             ]  # fmt: skip
-            process = subprocess.Popen(command, env=env)  # noqa: S603 (our own interpreter and modules)
+            process = subprocess.Popen(command, env=env, stderr=log)  # noqa: S603 (our own interpreter)
             processes.append(process)
             return process
 
@@ -150,6 +155,7 @@ def separate_system(registry_workers: int = 1) -> Iterator[SeparateSystem]:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        log.close()
         asyncio.run(_admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
 
 
@@ -157,7 +163,8 @@ def separate_system(registry_workers: int = 1) -> Iterator[SeparateSystem]:
 class Figures:
     label: str
     requests: int
-    submissions: int
+    sent: int
+    unique: int
     seconds: float
     latencies: list[float]
     statuses: dict[int, int]
@@ -166,6 +173,15 @@ class Figures:
     def percentile(self, fraction: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000 if ordered else 0.0
+
+
+@dataclass(frozen=True)
+class Job:
+    """One request: a single survey, or a batch of them."""
+
+    path: str
+    body: dict[str, Any]
+    submissions: int
 
 
 async def _login(http: httpx.AsyncClient, username: str) -> str:
@@ -201,69 +217,170 @@ async def _drive(
     system: SeparateSystem,
     http: httpx.AsyncClient,
     tokens: list[str],
-    jobs: list[tuple[str, Any, int]],
+    jobs: list[Job],
     concurrency: int,
 ) -> Figures:
-    """Send (path, body, submissions in it) jobs from `concurrency` clients; time every request."""
-    queue: asyncio.Queue[tuple[str, Any, int]] = asyncio.Queue()
+    """Send the jobs from `concurrency` clients, each with its own cadre's token; time every request."""
+    queue: asyncio.Queue[Job] = asyncio.Queue()
     for job in jobs:
         queue.put_nowait(job)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
 
     async def client(index: int) -> None:
-        headers = {"authorization": f"Bearer {tokens[index % len(tokens)]}"}
+        # A resend comes from the phone that first sent it: the token follows the submission id.
         while not queue.empty():
-            path, body, _count = queue.get_nowait()
+            job = queue.get_nowait()
+            token = tokens[hash(json.dumps(job.body, sort_keys=True)[:200]) % len(tokens)]
             started = time.perf_counter()
-            response = await http.post(path, json=body, headers=headers)
+            response = await http.post(job.path, json=job.body, headers={"authorization": f"Bearer {token}"})
             latencies.append(time.perf_counter() - started)
-            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            codes = (
+                [item["status_code"] for item in response.json()["items"]]
+                if response.status_code == 200 and job.path.endswith("/batch")
+                else [response.status_code]
+            )
+            for code in codes:
+                statuses[code] = statuses.get(code, 0) + 1
 
     cpu_before = system.cpu_seconds()
     started = time.perf_counter()
     await asyncio.gather(*(client(index) for index in range(concurrency)))
     elapsed = time.perf_counter() - started
     cpu = {name: used - cpu_before[name] for name, used in system.cpu_seconds().items()}
-    return Figures(label, len(jobs), sum(job[2] for job in jobs), elapsed, latencies, statuses, cpu)
+    sent = sum(job.submissions for job in jobs)
+    unique = len({item["submission_id"] for job in jobs for item in _items(job)})
+    return Figures(label, len(jobs), sent, unique, elapsed, latencies, statuses, cpu)
 
 
-async def _run(system: SeparateSystem, singles: int, concurrency: int) -> list[Figures]:
+def _items(job: Job) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = job.body["submissions"] if job.path.endswith("/batch") else [job.body]
+    return items
+
+
+def _singles(bodies: list[dict[str, Any]], times: int = 1) -> list[Job]:
+    jobs = [Job(SURVEYS, body, 1) for body in bodies for _ in range(times)]
+    random.Random(7).shuffle(jobs)
+    return jobs
+
+
+def _batches(bodies: list[dict[str, Any]], size: int, times: int = 1) -> list[Job]:
+    jobs = [
+        Job(
+            f"{SURVEYS}/batch",
+            {"submissions": bodies[start : start + size]},
+            len(bodies[start : start + size]),
+        )
+        for start in range(0, len(bodies), size)
+        for _ in range(times)
+    ]
+    random.Random(8).shuffle(jobs)
+    return jobs
+
+
+async def _run(system: SeparateSystem, sizes: dict[str, int]) -> tuple[list[Figures], dict[str, int]]:
     county = SyntheticCounty(COUNTY, seed=99, townships=10, villages_per_township=20)
+    concurrency = sizes["concurrency"]
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=system.gateway_url, timeout=60, limits=limits) as http:
+    async with httpx.AsyncClient(base_url=system.gateway_url, timeout=120, limits=limits) as http:
         tokens = await _cadres(http, county, 8)
-        bodies = [household.survey() for household in county.households(singles)]
-        warmup = [("/api/v1/surveys", body, 1) for body in bodies[:200]]
-        await _drive("warm-up", system, http, tokens, warmup, concurrency)
-        jobs = [("/api/v1/surveys", body, 1) for body in bodies[200:]]
-        return [await _drive("single", system, http, tokens, jobs, concurrency)]
+
+        def bodies(count: int) -> list[dict[str, Any]]:
+            return [household.survey(submission_id=uuid.uuid4()) for household in county.households(count)]
+
+        results = []
+        await _drive("warm-up", system, http, tokens, _singles(bodies(200)), concurrency)
+        single = bodies(sizes["singles"])
+        results.append(await _drive("single", system, http, tokens, _singles(single), concurrency))
+        batched = bodies(sizes["batched"])
+        results.append(
+            await _drive(
+                "batch of 100", system, http, tokens, _batches(batched, 100), sizes["batch_concurrency"]
+            )
+        )
+        storm = bodies(sizes["singles"])
+        results.append(await _drive("single, each ×3", system, http, tokens, _singles(storm, 3), concurrency))
+        storm_batched = bodies(sizes["batched"])
+        results.append(
+            await _drive(
+                "batch of 100, each ×3",
+                system,
+                http,
+                tokens,
+                _batches(storm_batched, 100, 3),
+                sizes["batch_concurrency"],
+            )
+        )
+    sent_ids = {body["submission_id"] for group in (single, batched, storm, storm_batched) for body in group}
+    return results, await _stored(system.database, len(sent_ids) + 200)
+
+
+async def _stored(database: str, expected: int) -> dict[str, int]:
+    """What the registry holds after the run: one submission per id, one household per new one."""
+    connection = await asyncpg.connect(f"postgresql://{PG_SERVER}/{database}")
+    try:
+        row = await connection.fetchrow(
+            """
+            SELECT (SELECT count(*) FROM registry.survey_submissions) AS submissions,
+                   (SELECT count(DISTINCT id) FROM registry.survey_submissions) AS distinct_ids,
+                   (SELECT count(*) FROM registry.households) AS households,
+                   (SELECT count(*) FROM registry.survey_submissions
+                     WHERE status = 'accepted' AND base_version IS NULL) AS accepted_new,
+                   (SELECT count(*) FROM (SELECT id_number_index FROM registry.members WHERE active
+                     GROUP BY id_number_index HAVING count(*) > 1) AS twice) AS members_twice
+            """
+        )
+    finally:
+        await connection.close()
+    return {"sent (distinct ids)": expected, **dict(row)}
 
 
 def main() -> None:
-    singles = int(os.environ.get("FUPIN_BENCH_SINGLES", "3000"))
-    concurrency = int(os.environ.get("FUPIN_BENCH_CONCURRENCY", "32"))
+    sizes = {
+        "singles": int(os.environ.get("FUPIN_BENCH_SINGLES", "3000")),
+        "batched": int(os.environ.get("FUPIN_BENCH_BATCHED", "10000")),
+        "concurrency": int(os.environ.get("FUPIN_BENCH_CONCURRENCY", "32")),
+        "batch_concurrency": int(os.environ.get("FUPIN_BENCH_BATCH_CONCURRENCY", "4")),
+    }
     workers = int(os.environ.get("FUPIN_BENCH_REGISTRY_WORKERS", "1"))
     with separate_system(workers) as system:
-        results = asyncio.run(_run(system, singles, concurrency))
-    table = Table(title=f"Survey sync through the gateway / 入户调查同步 ({os.cpu_count()} cores)")
-    for column in ("phase", "requests", "submissions", "seconds", "submissions/s", "p50 ms", "p99 ms"):
+        results, stored = asyncio.run(_run(system, sizes))
+    table = Table(
+        title=f"Survey sync through the gateway / 入户调查同步 ({os.cpu_count()} cores, "
+        f"{sizes['concurrency']} clients for singles, {sizes['batch_concurrency']} for batches, "
+        f"registry workers: {workers})"
+    )
+    for column in (
+        "phase",
+        "requests",
+        "sent",
+        "distinct",
+        "seconds",
+        "sent/s",
+        "distinct/s",
+        "p50 ms",
+        "p99 ms",
+    ):
         table.add_column(column)
-    table.add_column("CPU ms/submission (gateway, registry)")
-    table.add_column("statuses")
+    table.add_column("CPU ms per sent (gateway, registry)")
+    table.add_column("statuses (per submission)")
     for figures in results:
         table.add_row(
             figures.label,
             f"{figures.requests:,}",
-            f"{figures.submissions:,}",
-            f"{figures.seconds:.2f}",
-            f"{figures.submissions / figures.seconds:,.0f}",
+            f"{figures.sent:,}",
+            f"{figures.unique:,}",
+            f"{figures.seconds:.1f}",
+            f"{figures.sent / figures.seconds:,.0f}",
+            f"{figures.unique / figures.seconds:,.0f}",
             f"{figures.percentile(0.5):.0f}",
             f"{figures.percentile(0.99):.0f}",
-            ", ".join(f"{used * 1000 / figures.submissions:.2f}" for used in figures.cpu.values()),
-            json.dumps(figures.statuses),
+            ", ".join(f"{used * 1000 / figures.sent:.2f}" for used in figures.cpu.values()),
+            json.dumps(figures.statuses, sort_keys=True),
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    console.print("stored after the run:", json.dumps(stored))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,9 @@ from services.registry.quality.router import router as quality_router
 from services.registry.quality.worker import QualityWorker
 from services.registry.records.router import card_router, roster_router
 from services.registry.reviews.router import router as reviews_router
+from services.registry.surveys.applier import SurveyApplier
 from services.registry.surveys.router import router as surveys_router
+from services.registry.surveys.service import Context as SurveyContext
 from services.registry.sync.router import router as sync_router
 from services.registry.sync.service import projector as sync_projector
 
@@ -80,6 +82,12 @@ def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) ->
         app.state.database, settings.assignment_removed_statuses, settings.feed_poll_seconds
     )
     app.state.workers.append(app.state.sync_projector)
+    app.state.survey_applier = SurveyApplier(
+        app.state.database,
+        SurveyContext(vault=app.state.vault, settings=settings, clock=app.state.clock),
+        settings.feed_poll_seconds,
+    )
+    app.state.workers.append(app.state.survey_applier)
     app.include_router(surveys_router)
     app.include_router(forms_router)
     app.include_router(attachments_router)

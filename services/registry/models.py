@@ -118,6 +118,7 @@ class SurveySubmission(Base):
     __table_args__ = (
         Index("ix_survey_submissions_submitted_by_sync_sequence", "submitted_by", "sync_sequence"),
         Index("ix_survey_submissions_village_code_status", "village_code", "status"),
+        Index("ix_survey_submissions_status_received_at", "status", "received_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

@@ -107,4 +107,15 @@ async def test_the_same_batch_sent_twice_at_once_applies_each_item_once(system: 
     codes = [[item["status_code"] for item in response.json()["items"]] for response in responses]
     assert all(sorted(pair) == [200, 201] for pair in zip(*codes, strict=True)), codes
     assert await rows(system, SurveySubmission) == 6
+
+    async def all_applied() -> bool:
+        async with system.app("registry").state.database.sessionmaker() as session:
+            waiting = await session.scalar(
+                select(func.count())
+                .select_from(SurveySubmission)
+                .where(SurveySubmission.status == "received")
+            )
+        return waiting == 0
+
+    await eventually(all_applied, within=30)
     assert await rows(system, Household) == 6

@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy import func, select
 
 from services.registry.models import AuditRecord, Household, HouseholdVersion, SurveySubmission
-from tests.support.system import RunningSystem, auth
+from tests.support.system import RunningSystem, auth, eventually
 from tests.surveys.support import SURVEYS, households, make_team, revision
 
 
@@ -254,10 +254,17 @@ async def test_a_batch_applies_each_item_on_its_own_in_order(any_system: Running
     items = response.json()["items"]
     assert [item["index"] for item in items] == [0, 1, 2, 3]
     assert [item["status_code"] for item in items] == [201, 422, 200, 422]
-    assert items[0]["result"]["status"] == "accepted"
+    assert items[0]["result"]["status"] == "received"
     assert items[1]["error"]["fields"][0]["loc"] == ["body", "members", 0, "id_number"]
     assert items[2]["result"]["household_id"]
     assert items[3]["error"]["fields"][0]["loc"][:3] == ["body", "submissions", 3]
+
+    # Stored items are applied afterwards, one transaction each, and the outcome is on the submission.
+    async def applied() -> bool:
+        response = await http.get(f"{SURVEYS}/{items[0]['submission_id']}", headers=team.as_cadre())
+        return bool(response.json()["status"] == "accepted")
+
+    await eventually(applied)
     assert await count(any_system, Household) == 2
 
     too_many = await http.post(

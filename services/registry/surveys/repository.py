@@ -4,10 +4,12 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.regions import region_filter
-from services.registry.models import Attachment, SubmissionAttachment, SurveySubmission
+from services.registry.models import Attachment, Household, SubmissionAttachment, SurveySubmission
 
 
 async def get_submission(session: AsyncSession, submission_id: uuid.UUID) -> SurveySubmission | None:
@@ -106,3 +108,61 @@ async def mark_synced(session: AsyncSession, submission_id: uuid.UUID, sequence:
         # Being numbered in the sync feed is not a change of the submission: updated_at stays.
         .values(sync_sequence=sequence, updated_at=SurveySubmission.updated_at)
     )
+
+
+async def submissions_by_id(
+    session: AsyncSession, submission_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, SurveySubmission]:
+    if not submission_ids:
+        return {}
+    result = await session.execute(select(SurveySubmission).where(SurveySubmission.id.in_(submission_ids)))
+    return {row.id: row for row in result.scalars()}
+
+
+async def visible_households(
+    session: AsyncSession, household_ids: list[uuid.UUID], prefixes: tuple[str, ...]
+) -> set[uuid.UUID]:
+    if not household_ids:
+        return set()
+    result = await session.execute(
+        select(Household.id).where(
+            Household.id.in_(household_ids), region_filter(Household.village_code, prefixes)
+        )
+    )
+    return set(result.scalars())
+
+
+async def claim(session: AsyncSession, rows: list[SurveySubmission]) -> set[uuid.UUID]:
+    """Insert these submissions in one statement, skipping ids already taken; the ids inserted.
+
+    A concurrent request inserting one of the same ids waits on it until we commit, then skips it.
+    """
+    if not rows:
+        return set()
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    columns = [column.key for column in SurveySubmission.__table__.columns]
+    statement = (
+        insert(SurveySubmission)
+        .values([{name: getattr(row, name) for name in columns} for row in rows])
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(SurveySubmission.id)
+    )
+    return set((await session.execute(statement)).scalars())
+
+
+async def next_received(session: AsyncSession, status: str) -> SurveySubmission | None:
+    """The oldest submission in `status` with every attachment in, locked; others' locked ones skipped."""
+    missing = (
+        select(SubmissionAttachment.sha256)
+        .outerjoin(Attachment, Attachment.sha256 == SubmissionAttachment.sha256)
+        .where(SubmissionAttachment.submission_id == SurveySubmission.id, Attachment.complete.is_not(True))
+        .exists()
+    )
+    result = await session.execute(
+        select(SurveySubmission)
+        .where(SurveySubmission.status == status, ~missing)
+        .order_by(SurveySubmission.received_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return result.scalar_one_or_none()

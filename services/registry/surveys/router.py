@@ -54,17 +54,19 @@ async def submit_survey(
     response_model=BatchResult,
     summary="Submit queued surveys in one request / 批量提交",
     description=(
-        "Up to the configured number (100 by default). Each item is checked and applied in its own "
-        "transaction, in order; items[i] is what a single POST of submissions[i] would have answered. "
-        "每份调查单独处理、单独提交事务,按顺序返回各自结果,允许部分成功。"
+        "Up to the configured number (100 by default). Each item is checked on its own: a bad one gets "
+        "its error (422, 403, 404, 409) at its index and the others are stored as received (201), or "
+        "replayed when resent (200). Stored items are then applied in the order received, each in its "
+        "own transaction; their outcome (accepted, needs_review) comes back through /sync. "
+        "每份调查单独校验、按序逐份入档(各自独立事务),允许部分成功;处理结果经同步接口返回。"
     ),
 )
 async def submit_batch(
-    body: BatchSubmit, request: Request, principal: SurveyorDep, context: ContextDep
+    body: BatchSubmit, request: Request, session: SessionDep, principal: SurveyorDep, context: ContextDep
 ) -> BatchResult:
-    return await service.submit_batch(
-        request.app.state.database, body.submissions, principal=principal, context=context
-    )
+    result = await service.receive_batch(session, body.submissions, principal=principal, context=context)
+    request.app.state.survey_applier.wake()
+    return result
 
 
 @router.get(

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.audit import record_audit
 from services.kit.auth import Principal, PrincipalKind
-from services.kit.database import Database, utcnow
+from services.kit.database import utcnow
 from services.kit.errors import (
     AppError,
     Conflict,
@@ -45,6 +45,7 @@ from services.registry.models import (
     Member,
     OutboxEvent,
     SubmissionAttachment,
+    SurveyForm,
     SurveySubmission,
 )
 from services.registry.schemas import SurveySubmit
@@ -195,16 +196,20 @@ def evidence_findings(survey: SurveySubmit, context: Context) -> tuple[list[Fiel
     return errors, warnings
 
 
-async def submit(
-    session: AsyncSession, survey: SurveySubmit, *, principal: Principal, context: Context
-) -> Intake:
-    digest = body_hash(survey)
-    stored = await repository.get_submission(session, survey.submission_id)
-    if stored is not None:
-        return await _replay(session, stored, digest, principal)
+async def _checked(
+    session: AsyncSession,
+    survey: SurveySubmit,
+    principal: Principal,
+    context: Context,
+    forms_seen: dict[tuple[str, int | None], SurveyForm] | None = None,
+) -> tuple[SurveyForm, list[FieldError]]:
+    """(form version, warnings) of a survey the caller may send; 403 or 422 otherwise."""
     if not principal.covers(survey.village_code):
         raise Forbidden("The village is outside your regions.", "该村不在您的管辖范围内。")
-    form = await forms.form_for(session, survey.form_code, survey.form_version)
+    key = (survey.form_code, survey.form_version)
+    form = (forms_seen or {}).get(key) or await forms.form_for(session, *key)
+    if forms_seen is not None:
+        forms_seen[key] = form
     findings = forms.check(forms.definition_of(form), survey)
     evidence_errors, evidence_warnings = evidence_findings(survey, context)
     errors = [*findings.errors, *evidence_errors]
@@ -216,21 +221,33 @@ async def submit(
         raise Unprocessable(
             "The survey is not valid; see fields.", "调查表数据校验未通过,请查看字段说明。", fields=errors
         )
+    return form, [*findings.warnings, *evidence_warnings]
 
-    submission = SurveySubmission(
+
+def _new_submission(
+    survey: SurveySubmit,
+    digest: str,
+    form: SurveyForm,
+    warnings: list[FieldError],
+    principal: Principal,
+    vault: PiiVault,
+) -> SurveySubmission:
+    now = utcnow()
+    return SurveySubmission(
         id=survey.submission_id,
         body_hash=digest,
         household_id=survey.household_id,
         base_version=survey.base_version,
+        household_version=None,
         village_code=survey.village_code,
         form_code=form.code,
         form_version=form.version,
         status=RECEIVED,
-        flags=[
-            flag.model_dump(mode="json", exclude_none=True)
-            for flag in [*findings.warnings, *evidence_warnings]
-        ],
-        body_cipher=context.vault.encrypt(survey.model_dump_json(exclude_unset=True)),
+        reason_code=None,
+        reason=None,
+        reason_zh=None,
+        flags=[flag.model_dump(mode="json", exclude_none=True) for flag in warnings],
+        body_cipher=vault.encrypt(survey.model_dump_json(exclude_unset=True)),
         submitted_by=principal.subject,
         submitter_name=principal.name,
         submitter_roles=sorted(principal.roles),
@@ -241,9 +258,24 @@ async def submit(
         latitude=survey.gps.latitude if survey.gps else None,
         longitude=survey.gps.longitude if survey.gps else None,
         gps_accuracy_m=survey.gps.accuracy_m if survey.gps else None,
-        received_at=utcnow(),
-        updated_at=utcnow(),
+        received_at=now,
+        updated_at=now,
+        reviewed_by=None,
+        reviewed_at=None,
+        decision=None,
+        sync_sequence=None,
     )
+
+
+async def submit(
+    session: AsyncSession, survey: SurveySubmit, *, principal: Principal, context: Context
+) -> Intake:
+    digest = body_hash(survey)
+    stored = await repository.get_submission(session, survey.submission_id)
+    if stored is not None:
+        return await _replay(session, stored, digest, principal)
+    form, warnings = await _checked(session, survey, principal, context)
+    submission = _new_submission(survey, digest, form, warnings, principal, context.vault)
     try:
         # Claim the submission id first: a concurrent resend waits here and then replays our result.
         async with session.begin_nested():
@@ -281,28 +313,32 @@ async def apply_waiting(session: AsyncSession, sha256: str, context: Context) ->
     """Apply the received submissions that were waiting only for this attachment; how many were."""
     applied = 0
     for submission in await repository.waiting_for(session, sha256, RECEIVED):
-        if (await repository.missing_attachments(session, [submission.id])).get(submission.id):
-            continue
-        survey = _survey_of(submission, context.vault)
-        submitter = _principal_of(submission)
-        household = None
-        if submission.household_id is not None:
-            household = await households.get_household(
-                session, submission.household_id, submitter.region_prefixes(), for_update=True
-            )
-            if household is None:
-                _settle(
-                    submission,
-                    REJECTED,
-                    "household_gone",
-                    "The household is no longer in your regions.",
-                    "该户已不在您的管辖范围内。",
-                )
-                _publish_status(session, submission)
-                continue
-        await _apply(session, submission, survey, household, submitter, context.vault)
-        applied += 1
+        if not (await repository.missing_attachments(session, [submission.id])).get(submission.id):
+            await apply_stored(session, submission, context)
+            applied += 1
     return applied
+
+
+async def apply_stored(session: AsyncSession, submission: SurveySubmission, context: Context) -> None:
+    """Apply a received, complete submission as its author would have (the caller locked it)."""
+    survey = _survey_of(submission, context.vault)
+    submitter = _principal_of(submission)
+    household = None
+    if submission.household_id is not None:
+        household = await households.get_household(
+            session, submission.household_id, submitter.region_prefixes(), for_update=True
+        )
+        if household is None:
+            _settle(
+                submission,
+                REJECTED,
+                "household_gone",
+                "The household is no longer in your regions.",
+                "该户已不在您的管辖范围内。",
+            )
+            _publish_status(session, submission)
+            return
+    await _apply(session, submission, survey, household, submitter, context.vault)
 
 
 def _settle(
@@ -404,13 +440,14 @@ def _publish_status(session: AsyncSession, submission: SurveySubmission) -> None
     )
 
 
-async def submit_batch(
-    database: Database, items: list[dict[str, Any]], *, principal: Principal, context: Context
+async def receive_batch(
+    session: AsyncSession, items: list[dict[str, Any]], *, principal: Principal, context: Context
 ) -> BatchResult:
-    """Each item checked and applied in its own transaction, in order; one failing never undoes another.
+    """Check every item and store the good ones as received, in one statement; the applier applies them.
 
-    This function owns its transactions (one per item) because that is the batch's contract: a phone
-    that loses the answer resends the batch and gets each item's first result back.
+    Items stand alone: a bad one gets its own error and the others go on (partial success). Each stored
+    item is applied later in its own transaction, in the order received (SurveyApplier); its outcome
+    reaches the phone through the sync. A resent item gets its stored state (200), as a single resend.
     """
     limit = context.settings.survey_batch_max
     if len(items) > limit:
@@ -425,11 +462,11 @@ async def submit_batch(
                 )
             ],
         )
-    results: list[BatchItem] = []
+    outcomes: dict[int, BatchItem] = {}
+    surveys: list[tuple[int, SurveySubmit]] = []
     for index, item in enumerate(items):
-        submission_id = _submission_id_of(item)
         try:
-            survey = SURVEY_ADAPTER.validate_python(item)
+            surveys.append((index, SURVEY_ADAPTER.validate_python(item)))
         except ValidationError as exc:
             error = ItemError(
                 error="validation_failed",
@@ -437,26 +474,93 @@ async def submit_batch(
                 detail_zh="调查表数据校验未通过,请查看字段说明。",
                 fields=validation_field_errors(exc.errors(), prefix=["body", "submissions", index]),
             )
-            results.append(BatchItem(index=index, submission_id=submission_id, status_code=422, error=error))
-            continue
+            outcomes[index] = BatchItem(
+                index=index, submission_id=_submission_id_of(item), status_code=422, error=error
+            )
+    stored = await repository.submissions_by_id(session, [survey.submission_id for _, survey in surveys])
+    visible = await repository.visible_households(
+        session,
+        [survey.household_id for _, survey in surveys if survey.household_id],
+        principal.region_prefixes(),
+    )
+    forms_seen: dict[tuple[str, int | None], SurveyForm] = {}
+    fresh: dict[uuid.UUID, tuple[int, SurveySubmit, SurveySubmission]] = {}
+    repeats: list[tuple[int, SurveySubmit, str]] = []
+    for index, survey in surveys:
+        digest = body_hash(survey)
         try:
-            async with database.sessionmaker() as session, session.begin():
-                intake = await submit(session, survey, principal=principal, context=context)
+            if survey.submission_id in stored:
+                intake = await _replay(session, stored[survey.submission_id], digest, principal)
+                outcomes[index] = _item(index, survey, intake)
+                continue
+            if survey.submission_id in fresh:
+                repeats.append((index, survey, digest))
+                continue
+            form, warnings = await _checked(session, survey, principal, context, forms_seen)
+            if survey.household_id is not None and survey.household_id not in visible:
+                raise NotFound(*NOT_FOUND)
         except AppError as exc:
-            error = ItemError(error=exc.code, detail=exc.detail, detail_zh=exc.detail_zh, fields=exc.fields)
-            results.append(
-                BatchItem(index=index, submission_id=submission_id, status_code=exc.status_code, error=error)
-            )
+            outcomes[index] = _error_item(index, survey.submission_id, exc)
             continue
-        results.append(
-            BatchItem(
-                index=index,
-                submission_id=survey.submission_id,
-                status_code=201 if intake.created else 200,
-                result=intake.result,
-            )
+        row = _new_submission(survey, digest, form, warnings, principal, context.vault)
+        fresh[survey.submission_id] = (index, survey, row)
+
+    claimed = await repository.claim(session, [row for _, _, row in fresh.values()])
+    for submission_id, (index, survey, row) in fresh.items():
+        if submission_id not in claimed:
+            # Another request stored this id between our read and our insert: it is theirs to answer.
+            winner = await repository.get_submission(session, submission_id)
+            assert winner is not None, "an id not claimed by us was claimed by someone else"
+            try:
+                outcomes[index] = _item(
+                    index, survey, await _replay(session, winner, row.body_hash, principal)
+                )
+            except AppError as exc:
+                outcomes[index] = _error_item(index, submission_id, exc)
+            continue
+        session.add_all(
+            SubmissionAttachment(submission_id=submission_id, sha256=sha256, kind=kind)
+            for sha256, kind in {a.sha256: a.kind for a in survey.attachments}.items()
         )
-    return BatchResult(items=results)
+        _audit(session, principal, row, "survey.receive", "收到入户调查(批量)")
+        missing = sorted({attachment.sha256 for attachment in survey.attachments})
+        outcomes[index] = BatchItem(
+            index=index, submission_id=submission_id, status_code=201, result=result_of(row, missing)
+        )
+    missing_now = await repository.missing_attachments(session, [sid for sid in fresh if sid in claimed])
+    for submission_id, (index, _, _) in fresh.items():
+        result = outcomes[index].result
+        if result is not None and submission_id in claimed:
+            result.missing_attachments = missing_now.get(submission_id, [])
+    for index, survey, digest in repeats:
+        first = outcomes[fresh[survey.submission_id][0]]
+        if digest != fresh[survey.submission_id][2].body_hash:
+            outcomes[index] = _error_item(
+                index,
+                survey.submission_id,
+                Conflict(
+                    "This submission id was already used for a different survey.",
+                    "该提交编号已用于另一份调查表。",
+                    code="submission_id_reused",
+                ),
+            )
+        else:
+            outcomes[index] = first.model_copy(update={"index": index, "status_code": 200})
+    return BatchResult(items=[outcomes[index] for index in range(len(items))])
+
+
+def _item(index: int, survey: SurveySubmit, intake: Intake) -> BatchItem:
+    return BatchItem(
+        index=index,
+        submission_id=survey.submission_id,
+        status_code=201 if intake.created else 200,
+        result=intake.result,
+    )
+
+
+def _error_item(index: int, submission_id: uuid.UUID | None, exc: AppError) -> BatchItem:
+    error = ItemError(error=exc.code, detail=exc.detail, detail_zh=exc.detail_zh, fields=exc.fields)
+    return BatchItem(index=index, submission_id=submission_id, status_code=exc.status_code, error=error)
 
 
 def _submission_id_of(item: dict[str, Any]) -> uuid.UUID | None:
