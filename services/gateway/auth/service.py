@@ -46,6 +46,17 @@ class Identity:
     settings: GatewaySettings
 
 
+def person(user: User) -> Principal:
+    """The person as the audit records them once identified (with roles and regions)."""
+    return Principal(
+        subject=str(user.id),
+        kind=PrincipalKind.USER,
+        name=user.username,
+        roles=frozenset(user.roles),
+        regions=tuple(user.regions),
+    )
+
+
 def access_token(user: User, device_session: DeviceSession, identity: Identity, now: dt.datetime) -> str:
     settings = identity.settings
     return issue_token(
@@ -204,8 +215,7 @@ async def login(
     record_audit(
         session,
         AuditRecord,
-        actor=None,
-        actor_name=str(user.id),
+        actor=person(user),
         action="login",
         entity_type="user",
         entity_id=str(user.id),
@@ -291,8 +301,7 @@ async def refresh(
     record_audit(
         session,
         AuditRecord,
-        actor=None,
-        actor_name=str(user.id),
+        actor=person(user),
         action="token.refresh",
         entity_type="session",
         entity_id=str(device_session.id),
