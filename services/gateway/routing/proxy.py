@@ -1,5 +1,6 @@
 """Forwarding public requests to the service that owns them, with timeouts and clean failures."""
 
+import asyncio
 import logging
 
 import httpx
@@ -34,15 +35,17 @@ async def forward(request: Request, links: ServiceLinks, timeout_seconds: float)
         raise NotFound("No such endpoint.", "接口不存在。")
     headers = {name: value for name, value in request.headers.items() if name in FORWARDED_REQUEST_HEADERS}
     try:
-        upstream = await links.client(service).request(
-            request.method,
-            request.url.path,
-            params=request.query_params.multi_items(),  # type: ignore[arg-type]  # list is accepted
-            content=await request.body(),
-            headers=headers,
-            timeout=timeout_seconds,
-        )
-    except httpx.TimeoutException as exc:
+        # httpx's own timeout does not bound an in-process (ASGI) call, so bound the whole exchange.
+        async with asyncio.timeout(timeout_seconds):
+            upstream = await links.client(service).request(
+                request.method,
+                request.url.path,
+                params=request.query_params.multi_items(),  # type: ignore[arg-type]  # list is accepted
+                content=await request.body(),
+                headers=headers,
+                timeout=timeout_seconds,
+            )
+    except (httpx.TimeoutException, TimeoutError) as exc:
         raise GatewayTimeout(f"The {service} service did not answer in time.", "下游服务响应超时。") from exc
     except httpx.TransportError as exc:
         raise ServiceUnavailable(f"The {service} service is unavailable.", "下游服务暂不可用。") from exc

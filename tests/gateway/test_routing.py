@@ -1,0 +1,57 @@
+"""Forwarding: explicit timeouts, 503 for a service that is down, 504 for one too slow, and a
+downstream failure's body never reaches the caller; every answer in the error envelope."""
+
+import asyncio
+import uuid
+
+from starlette.types import Receive, Scope, Send
+
+from services.kit.http import ServiceLinks
+from tests.gateway.conftest import VILLAGE_A, Gateway
+from tests.support.bank import free_port
+from tests.support.system import auth
+
+SECRET = "Traceback: password=hunter2 at db.internal"
+
+
+async def slow_service(scope: Scope, receive: Receive, send: Send) -> None:
+    await asyncio.sleep(5)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+async def failing_service(scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 500, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": SECRET.encode()})
+
+
+async def test_down_slow_and_failing_services(gateway: Gateway) -> None:
+    cadre = await gateway.person("cadre.route", ["cadre"], [VILLAGE_A])
+    path = f"/api/v1/households/{uuid.uuid4()}"
+    real_links = gateway.app.state.links
+    try:
+        down = ServiceLinks({"registry": f"http://127.0.0.1:{free_port()}"})
+        gateway.app.state.links = down
+        response = await gateway.http.get(path, headers=auth(cadre))
+        assert (response.status_code, response.json()["error"]) == (503, "service_unavailable")
+        await down.aclose()
+
+        slow = ServiceLinks()
+        slow.attach_app("registry", slow_service)
+        gateway.app.state.links = slow
+        gateway.settings.downstream_timeout_seconds = 0.3
+        response = await gateway.http.get(path, headers=auth(cadre))
+        assert (response.status_code, response.json()["error"]) == (504, "gateway_timeout")
+        assert response.json()["request_id"] == response.headers["x-request-id"]
+        await slow.aclose()
+
+        failing = ServiceLinks()
+        failing.attach_app("registry", failing_service)
+        gateway.app.state.links = failing
+        response = await gateway.http.get(path, headers=auth(cadre))
+        assert (response.status_code, response.json()["error"]) == (502, "bad_gateway")
+        assert "hunter2" not in response.text
+        await failing.aclose()
+    finally:
+        gateway.app.state.links = real_links
+    assert (await gateway.http.get(path, headers=auth(cadre))).status_code == 404
