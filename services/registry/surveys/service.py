@@ -294,13 +294,15 @@ async def submit(
         )
         if household is None:
             raise NotFound(*NOT_FOUND)
-    kinds = {attachment.sha256: attachment.kind for attachment in survey.attachments}
-    session.add_all(
-        SubmissionAttachment(submission_id=submission.id, sha256=sha256, kind=kind)
-        for sha256, kind in kinds.items()
-    )
-    await session.flush()
-    missing = (await repository.missing_attachments(session, [submission.id])).get(submission.id, [])
+    missing: list[str] = []
+    if survey.attachments:
+        kinds = {attachment.sha256: attachment.kind for attachment in survey.attachments}
+        session.add_all(
+            SubmissionAttachment(submission_id=submission.id, sha256=sha256, kind=kind)
+            for sha256, kind in kinds.items()
+        )
+        await session.flush()
+        missing = (await repository.missing_attachments(session, [submission.id])).get(submission.id, [])
     _audit(session, principal, submission, "survey.receive", "收到入户调查")
     if missing:
         _publish_status(session, submission)
