@@ -158,7 +158,7 @@ async def read_chunk(session: AsyncSession, region_code: str, after: uuid.UUID |
         )
         if after is not None:
             statement = statement.where(HouseholdInput.household_id > after)
-        rows = list((await session.execute(statement)).tuples())
+        rows = [tuple(row) for row in await session.execute(statement)]
     columns: list[list[Any]] = [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * 11
     return Chunk(*columns)
 
