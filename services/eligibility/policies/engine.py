@@ -91,18 +91,6 @@ class Outcome:
     points: tuple[int, ...]
     score_x100: int
 
-    def key(self) -> tuple[Any, ...]:
-        """What a household's outcome is, for telling whether it changed (rule details aside)."""
-        return (
-            self.category,
-            self.degree,
-            self.extreme_poverty,
-            self.exit_ready,
-            self.programs,
-            self.quantities,
-            self.score_x100,
-        )
-
 
 @dataclass
 class Evaluation:

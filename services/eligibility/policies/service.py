@@ -360,13 +360,3 @@ def assign_policies(
         prefix = region_prefix(policies[index].region_code)
         chosen[np.char.startswith(villages, prefix)] = index
     return chosen
-
-
-async def applicable_policy(session: AsyncSession, village_code: str, on: dt.date) -> Policy:
-    policy = applicable_among(await repository.published(session), village_code, on)
-    if policy is None:
-        raise NotFound(
-            f"No published policy covers {village_code} on {on}.",
-            f"{on} 无适用于 {village_code} 的已发布政策。",
-        )
-    return policy
