@@ -378,7 +378,7 @@ def main() -> None:
             ", ".join(f"{used * 1000 / figures.sent:.2f}" for used in figures.cpu.values()),
             json.dumps(figures.statuses, sort_keys=True),
         )
-    console = Console()
+    console = Console(width=220)
     console.print(table)
     console.print("stored after the run:", json.dumps(stored))
 

@@ -5,7 +5,7 @@ import uuid
 
 from sqlalchemy import func, select
 
-from services.registry.models import AuditRecord, Household, HouseholdVersion, SurveySubmission
+from services.registry.models import AuditRecord, Case, Household, HouseholdVersion, SurveySubmission
 from tests.support.system import RunningSystem, auth, eventually
 from tests.surveys.support import SURVEYS, households, make_team, revision
 
@@ -38,6 +38,14 @@ async def test_resending_returns_the_first_result_and_another_body_gets_409(
     assert reused.json()["detail_zh"]
     assert await count(any_system, Household) == 1
     assert await count(any_system, SurveySubmission) == 1
+    # The survey of a new household was its application and its household survey (002, steps 1-2).
+    async with any_system.app("registry").state.database.sessionmaker() as session:
+        case = (
+            await session.execute(
+                select(Case).where(Case.household_id == uuid.UUID(first.json()["household_id"]))
+            )
+        ).scalar_one()
+    assert (case.kind, case.step) == ("identification", "village_deliberation")
 
 
 async def test_a_stale_survey_is_kept_for_review_and_resolved_field_by_field(system: RunningSystem) -> None:

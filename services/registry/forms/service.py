@@ -67,9 +67,15 @@ def shipped_definitions() -> list[FormDefinition]:
 async def sync_shipped(session: AsyncSession) -> None:
     """Publish each shipped form version that is not in the database yet (start-up)."""
     for definition in shipped_definitions():
-        if await repository.get(session, definition.code, definition.version) is None:
-            session.add(_row(definition, SYSTEM))
-    await session.flush()
+        if await repository.get(session, definition.code, definition.version) is not None:
+            continue
+        try:
+            # Replicas start together: the one that loses the race finds the version published.
+            async with session.begin_nested():
+                session.add(_row(definition, SYSTEM))
+                await session.flush()
+        except IntegrityError:
+            continue
 
 
 def _row(definition: FormDefinition, author: str) -> SurveyForm:

@@ -120,8 +120,6 @@ async def review_view(
     ),
 )
 async def decide(
-    submission_id: uuid.UUID, body: Decision, request: Request, session: SessionDep, principal: ReviewerDep
+    submission_id: uuid.UUID, body: Decision, session: SessionDep, principal: ReviewerDep, context: ContextDep
 ) -> ReviewOut:
-    return await service.decide(
-        session, submission_id, body, principal=principal, vault=request.app.state.vault
-    )
+    return await service.decide(session, submission_id, body, principal=principal, context=context)

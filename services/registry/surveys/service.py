@@ -33,6 +33,8 @@ from services.kit.errors import (
 from services.kit.outbox import publish
 from services.kit.regions import county_of
 from services.registry import contract
+from services.registry.cases import service as cases
+from services.registry.cases.workflow import WORKFLOWS
 from services.registry.clock import Clock
 from services.registry.config import RegistrySettings
 from services.registry.forms import service as forms
@@ -59,6 +61,7 @@ from services.registry.surveys.schemas import (
     ReviewOut,
     SurveyResult,
 )
+from services.registry.vocabulary import CaseKind
 
 RECEIVED = "received"
 ACCEPTED = "accepted"
@@ -307,7 +310,7 @@ async def submit(
     if missing:
         _publish_status(session, submission)
         return Intake(result_of(submission, missing), created=True)
-    await _apply(session, submission, survey, household, principal, context.vault)
+    await _apply(session, submission, survey, household, principal, context)
     return Intake(result_of(submission), created=True)
 
 
@@ -340,7 +343,7 @@ async def apply_stored(session: AsyncSession, submission: SurveySubmission, cont
             )
             _publish_status(session, submission)
             return
-    await _apply(session, submission, survey, household, submitter, context.vault)
+    await _apply(session, submission, survey, household, submitter, context)
 
 
 def _settle(
@@ -363,7 +366,7 @@ async def _apply(
     survey: SurveySubmit,
     household: Household | None,
     actor: Principal,
-    vault: PiiVault,
+    context: Context,
 ) -> None:
     """Apply a complete submission to its household, or keep it for a reviewer and say why."""
     if household is not None and submission.base_version != household.version:
@@ -385,9 +388,14 @@ async def _apply(
             "部分数据超出合理范围,须经审核人员核实后入档。",
         )
     else:
+        created = household is None
         try:
             async with session.begin_nested():
-                household = await apply_survey(session, survey, household, principal=actor, vault=vault)
+                household = await apply_survey(
+                    session, survey, household, principal=actor, vault=context.vault
+                )
+                if created:
+                    await _open_identification(session, household, submission, actor, context.clock)
         except Conflict as exc:
             possible_duplicate = exc.code == "member_in_other_household"
             _settle(
@@ -403,6 +411,33 @@ async def _apply(
             submission.household_version = household.version
     _audit(session, actor, submission, "survey.apply", "入户调查处理结果")
     _publish_status(session, submission)
+
+
+async def _open_identification(
+    session: AsyncSession, household: Household, submission: SurveySubmission, cadre: Principal, clock: Clock
+) -> None:
+    """A survey of a new household is its application and its household survey (steps 1 and 2 of 002)."""
+    case = await cases.start(
+        session,
+        household,
+        CaseKind.IDENTIFICATION,
+        principal=cadre,
+        clock=clock,
+        note="入户调查新建农户",
+        details={"submission_id": str(submission.id)},
+    )
+    survey_step = WORKFLOWS[CaseKind.IDENTIFICATION].steps[1]
+    if case.step == survey_step.code:
+        await cases.complete_step(
+            session,
+            case,
+            survey_step,
+            principal=cadre,
+            role=cases.acting_role(cadre, survey_step),
+            note="入户调查",
+            data={"submission_id": str(submission.id), "household_version": household.version},
+            clock=clock,
+        )
 
 
 def _audit(
@@ -792,8 +827,9 @@ def _merged(
 
 
 async def decide(
-    session: AsyncSession, submission_id: uuid.UUID, body: Decision, *, principal: Principal, vault: PiiVault
+    session: AsyncSession, submission_id: uuid.UUID, body: Decision, *, principal: Principal, context: Context
 ) -> ReviewOut:
+    vault = context.vault
     submission = await repository.visible_submission(
         session, submission_id, principal.region_prefixes(), for_update=True
     )
@@ -837,18 +873,20 @@ async def decide(
                 body.choices,
                 must_choose=submission.base_version != household.version,
             )
-        try:
-            async with session.begin_nested():
-                household = await apply_survey(
-                    session,
-                    merged,
-                    household,
-                    principal=principal,
-                    vault=vault,
-                    reason=f"入户调查审核通过:{body.reason}",
-                )
-        except Conflict as exc:
-            raise Conflict(exc.detail, exc.detail_zh, code=exc.code) from exc
+        created = household is None
+        household = await apply_survey(
+            session,
+            merged,
+            household,
+            principal=principal,
+            vault=vault,
+            reason=f"入户调查审核通过:{body.reason}",
+        )
+        if created:
+            # The cadre's survey was the application: the case is theirs, the reviewer let it through.
+            await _open_identification(
+                session, household, submission, _principal_of(submission), context.clock
+            )
         _settle(submission, ACCEPTED, "accepted_by_reviewer", body.reason, body.reason)
         submission.household_id = household.id
         submission.household_version = household.version
