@@ -44,6 +44,12 @@ class RegistrySettings(ServiceSettings):
         description="county code -> (south, west, north, east) in degrees, for the GPS plausibility check",
     )
     survey_batch_max: int = Field(100, description="submissions in one batch request")
+    survey_opens_identification_case: bool = Field(
+        False,
+        description="a survey of a new household is also its application (申请) and household survey: "
+        "open its identification case at once. Off by default: seed 002 has the household apply at "
+        "the village committee, which opens the case",
+    )
     attachment_max_bytes: int = Field(10_000_000, description="largest attachment accepted")
     attachment_content_types: tuple[str, ...] = Field(
         ("image/jpeg", "image/png", "image/webp", "application/pdf"), description="attachment types accepted"

@@ -38,13 +38,20 @@ async def test_resending_returns_the_first_result_and_another_body_gets_409(
     assert reused.json()["detail_zh"]
     assert await count(any_system, Household) == 1
     assert await count(any_system, SurveySubmission) == 1
-    # The survey of a new household was its application and its household survey (002, steps 1-2).
     async with any_system.app("registry").state.database.sessionmaker() as session:
-        case = (
-            await session.execute(
-                select(Case).where(Case.household_id == uuid.UUID(first.json()["household_id"]))
-            )
-        ).scalar_one()
+        assert await session.scalar(select(func.count()).select_from(Case)) == 0  # the village opens cases
+
+
+async def test_where_surveys_are_applications_a_new_household_opens_its_case(system: RunningSystem) -> None:
+    (household,) = households(8, 1)
+    team = await make_team(system, household.village_code)
+    system.app("registry").state.settings.survey_opens_identification_case = True
+    created = await system.api.http.post(SURVEYS, json=household.survey(), headers=team.as_cadre())
+    assert created.json()["status"] == "accepted", created.text
+    household_id = uuid.UUID(created.json()["household_id"])
+    async with system.app("registry").state.database.sessionmaker() as session:
+        case = (await session.execute(select(Case).where(Case.household_id == household_id))).scalar_one()
+    # The survey was the application and the household survey (002, steps 1 and 2), both by the cadre.
     assert (case.kind, case.step) == ("identification", "village_deliberation")
 
 

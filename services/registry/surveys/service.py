@@ -394,7 +394,7 @@ async def _apply(
                 household = await apply_survey(
                     session, survey, household, principal=actor, vault=context.vault
                 )
-                if created:
+                if created and context.settings.survey_opens_identification_case:
                     await _open_identification(session, household, submission, actor, context.clock)
         except Conflict as exc:
             possible_duplicate = exc.code == "member_in_other_household"
@@ -882,7 +882,7 @@ async def decide(
             vault=vault,
             reason=f"入户调查审核通过:{body.reason}",
         )
-        if created:
+        if created and context.settings.survey_opens_identification_case:
             # The cadre's survey was the application: the case is theirs, the reviewer let it through.
             await _open_identification(
                 session, household, submission, _principal_of(submission), context.clock
