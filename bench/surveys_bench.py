@@ -312,7 +312,29 @@ async def _run(system: SeparateSystem, sizes: dict[str, int]) -> tuple[list[Figu
             )
         )
     sent_ids = {body["submission_id"] for group in (single, batched, storm, storm_batched) for body in group}
-    return results, await _stored(system.database, len(sent_ids) + 200)
+    backlog, drain_seconds = await _drain(system.database, sizes["drain_timeout"])
+    stored = await _stored(system.database, len(sent_ids) + 200)
+    return results, {
+        **stored,
+        "received after the run": backlog,
+        "seconds to apply them": round(drain_seconds),
+    }
+
+
+async def _drain(database: str, limit_seconds: float) -> tuple[int, float]:
+    """(backlog when the load stopped, seconds the applier took to apply it all, or the limit)."""
+    connection = await asyncpg.connect(f"postgresql://{PG_SERVER}/{database}")
+    query = "SELECT count(*) FROM registry.survey_submissions WHERE status = 'received'"
+    try:
+        backlog = int(await connection.fetchval(query))
+        started = time.perf_counter()
+        for _ in range(int(limit_seconds)):
+            if not await connection.fetchval(query):
+                break
+            await asyncio.sleep(1)  # the applier runs in the registry process: polling is all we can do
+        return backlog, time.perf_counter() - started
+    finally:
+        await connection.close()
 
 
 async def _stored(database: str, expected: int) -> dict[str, int]:
@@ -341,6 +363,7 @@ def main() -> None:
         "batched": int(os.environ.get("FUPIN_BENCH_BATCHED", "10000")),
         "concurrency": int(os.environ.get("FUPIN_BENCH_CONCURRENCY", "32")),
         "batch_concurrency": int(os.environ.get("FUPIN_BENCH_BATCH_CONCURRENCY", "4")),
+        "drain_timeout": int(os.environ.get("FUPIN_BENCH_DRAIN_TIMEOUT", "1200")),
     }
     workers = int(os.environ.get("FUPIN_BENCH_REGISTRY_WORKERS", "1"))
     with separate_system(workers) as system:
