@@ -26,6 +26,7 @@ from services.registry.schemas import (
     VisitOut,
 )
 from services.registry.vocabulary import (
+    LABELS_ZH,
     Health,
     HelperRank,
     HouseholdCategory,
@@ -37,6 +38,7 @@ from services.registry.vocabulary import (
     Relation,
     SchoolingStage,
     Sex,
+    label_of,
 )
 
 RECENT_VISITS = 12
@@ -70,23 +72,16 @@ async def card(
     )
 
 
-def _label(
-    enum: type[HouseholdCategory] | type[PovertyDegree] | type[PovertyCause], value: str | None
-) -> str | None:
-    return enum(value).label_zh if value else None
-
-
 async def roster(
     session: AsyncSession, village_code: str, *, principal: Principal, clock: Clock
 ) -> VillageRoster:
     """村有册: every registered and exited household of the village with its members (ID numbers masked)."""
     if level_of(village_code) != "village" or not principal.covers(village_code):
         raise NotFound("No such village in your regions.", "您的管辖范围内无此村。")
-    rows = list(await repository.roster_households(session, village_code))
-    ids = [household.id for household in rows]
-    members = await repository.members_of(session, ids)
-    helpers = await pairings.active_helpers(session, ids)
-    income_measures = await measures.income_measure_counts(session, ids, clock.today())
+    rows = await repository.roster_households(session, village_code)
+    members = await repository.roster_members(session, village_code)
+    helpers = await repository.roster_helpers(session, village_code)
+    income_measures = await repository.roster_income_measures(session, village_code, clock.today())
     division = await divisions.get(session, village_code)
     return VillageRoster(
         village_code=village_code,
@@ -100,33 +95,36 @@ async def roster(
                 household_id=household.id,
                 head_name=household.head_name,
                 head_id_masked=next(
-                    (m.id_number_masked for m in members[household.id] if m.relation == Relation.HEAD), ""
+                    (
+                        m.id_number_masked
+                        for m in members.get(household.id, [])
+                        if m.relation == Relation.HEAD
+                    ),
+                    "",
                 ),
                 group_name=household.group_name,
                 member_count=household.member_count,
-                category_label=HouseholdCategory(household.category).label_zh,
-                poverty_degree_label=_label(PovertyDegree, household.poverty_degree),
-                main_cause_label=_label(PovertyCause, household.main_cause),
+                category_label=LABELS_ZH[HouseholdCategory, household.category],
+                poverty_degree_label=label_of(PovertyDegree, household.poverty_degree),
+                main_cause_label=label_of(PovertyCause, household.main_cause),
                 per_capita_net_income_fen=household.per_capita_net_income_fen,
-                status_label=HouseholdStatus(household.status).label_zh,
+                status_label=LABELS_ZH[HouseholdStatus, household.status],
                 registered_on=household.registered_on,
                 exit_year=household.exit_year,
-                helper_name=helpers[household.id].name if household.id in helpers else None,
+                helper_name=helpers.get(household.id),
                 income_measures=income_measures.get(household.id, 0),
                 members=[
                     RosterMember(
                         name=m.name,
-                        relation_label=Relation(m.relation).label_zh,
-                        sex_label=Sex(m.sex).label_zh,
+                        relation_label=LABELS_ZH[Relation, m.relation],
+                        sex_label=LABELS_ZH[Sex, m.sex],
                         id_number_masked=m.id_number_masked,
                         birth_date=m.birth_date,
-                        labour_capacity_label=LabourCapacity(m.labour_capacity).label_zh,
-                        health_label=Health(m.health).label_zh if m.health else None,
-                        schooling_stage_label=SchoolingStage(m.schooling_stage).label_zh
-                        if m.schooling_stage
-                        else None,
+                        labour_capacity_label=LABELS_ZH[LabourCapacity, m.labour_capacity],
+                        health_label=label_of(Health, m.health),
+                        schooling_stage_label=label_of(SchoolingStage, m.schooling_stage),
                     )
-                    for m in members[household.id]
+                    for m in members.get(household.id, [])
                 ],
             )
             for household in rows
