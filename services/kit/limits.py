@@ -31,8 +31,21 @@ def json_depth_exceeds(body: bytes, limit: int) -> bool:
     return False
 
 
+_NUL_IN_URL = re.compile(rb"%00|\x00")
+
+
+def has_nul_character(scope: Scope) -> bool:
+    """A NUL in the path or query: no text column can hold it (PostgreSQL refuses it outright)."""
+    return "\x00" in scope["path"] or bool(_NUL_IN_URL.search(scope.get("query_string", b"")))
+
+
+def json_has_nul_character(body: bytes) -> bool:
+    return b"\x00" in body or b"\\u0000" in body
+
+
 class RequestLimitsMiddleware:
-    """413 for bodies over `max_body_bytes`, 400 for JSON nested deeper than `max_json_depth`."""
+    """413 for bodies over `max_body_bytes`, 400 for JSON nested deeper than `max_json_depth`,
+    400 for a NUL character in the path, the query or a JSON body (no database can store it)."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, max_json_depth: int) -> None:
         self.app = app
@@ -40,7 +53,13 @@ class RequestLimitsMiddleware:
         self.max_json_depth = max_json_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if has_nul_character(scope):
+            await self._nul_character(scope, receive, send)
+            return
+        if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
@@ -64,6 +83,9 @@ class RequestLimitsMiddleware:
                 break
         body = b"".join(chunks)
         content_type = headers.get(b"content-type", b"")
+        if b"json" in content_type and json_has_nul_character(body):
+            await self._nul_character(scope, receive, send)
+            return
         if b"json" in content_type and json_depth_exceeds(body, self.max_json_depth):
             response = error_response(
                 400,
@@ -83,6 +105,13 @@ class RequestLimitsMiddleware:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _nul_character(scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            400, "nul_character", "The request contains a NUL character.", "请求中含有非法的空字符(NUL)。"
+        )
+        await response(scope, receive, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(
