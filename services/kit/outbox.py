@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import String, func, select, update
+from sqlalchemy import String, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -68,6 +68,29 @@ def publish(
     """Add an event to the outbox; it is committed (or not) with the change that caused it."""
     session.add(
         model(type=event_type, key=key, payload=payload, request_id=current_request_id())  # type: ignore[call-arg]
+    )
+
+
+async def publish_many(
+    session: AsyncSession, model: type[OutboxMixin], event_type: str, events: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """Add many events (key, payload) in one bulk insert, in the same transaction as their change."""
+    if not events:
+        return
+    request_id, now = current_request_id(), utcnow()
+    await session.execute(
+        insert(model.__table__),  # type: ignore[attr-defined]
+        [
+            {
+                "event_id": uuid.uuid4(),
+                "type": event_type,
+                "key": key,
+                "payload": payload,
+                "occurred_at": now,
+                "request_id": request_id,
+            }
+            for key, payload in events
+        ],
     )
 
 

@@ -237,6 +237,8 @@ class Payment(Timestamped, Base):
             postgresql_where=text("status <> 'failed'"),
             sqlite_where=text("status <> 'failed'"),
         ),
+        # The dispatcher claims the oldest queued payments; without this it sorts every payment each time.
+        Index("ix_payments_status_next_attempt_at", "status", "next_attempt_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -257,7 +259,6 @@ class Payment(Timestamped, Base):
     payee_name: Mapped[str | None] = mapped_column(String(200))
     payee_bank: Mapped[str | None] = mapped_column(String(100))
     payee_account: Mapped[str | None] = mapped_column(String(64))
-    payee_fingerprint: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]

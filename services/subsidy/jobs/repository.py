@@ -3,17 +3,15 @@
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Table, and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.regions import region_filter
 from services.subsidy.models import Enrolment, HouseholdStatus, Payment
-
-CHUNK = 2000
 
 
 async def list_enrolments(
@@ -67,15 +65,13 @@ async def insert_new_payments(
     session: AsyncSession, rows: list[dict[str, Any]]
 ) -> list[tuple[uuid.UUID, uuid.UUID, int]]:
     """Insert payments, skipping any whose entitlement is already live (or key already used)."""
-    dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
-    created: list[tuple[uuid.UUID, uuid.UUID, int]] = []
-    for start in range(0, len(rows), CHUNK):
-        stmt = (
-            make(Payment)
-            .values(rows[start : start + CHUNK])
-            .on_conflict_do_nothing()
-            .returning(Payment.id, Payment.household_id, Payment.amount_fen)
-        )
-        created.extend((row[0], row[1], int(row[2])) for row in (await session.execute(stmt)).all())
-    return created
+    if not rows:
+        return []
+    table = cast(Table, Payment.__table__)
+    make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # One statement compiled once, sent in batches of rows (executemany with RETURNING).
+    stmt = (
+        make(table).on_conflict_do_nothing().returning(table.c.id, table.c.household_id, table.c.amount_fen)
+    )
+    result = await session.execute(stmt, rows)
+    return [(row[0], row[1], int(row[2])) for row in result.all()]

@@ -22,8 +22,8 @@ from services.kit.errors import Conflict, NotFound, Unprocessable
 from services.subsidy.entitlements import service as entitlements
 from services.subsidy.jobs import repository
 from services.subsidy.ledger.service import Leg, budget_account, committed_account, post
-from services.subsidy.models import AuditRecord, Enrolment, Payment, Program
-from services.subsidy.payments.service import QUEUED, status_event
+from services.subsidy.models import AuditRecord, Enrolment, Program
+from services.subsidy.payments.service import QUEUED, status_events
 from services.subsidy.programs import repository as programs
 from services.subsidy.schemas import EnrolmentCreate, PeriodRunOut
 
@@ -162,12 +162,13 @@ async def run_period(
             legs.append(Leg(budget_account(program.id), -amount, program.id, household_id, payment_id))
             legs.append(Leg(committed_account(program.id), amount, program.id, household_id, payment_id))
         await post(session, "payment_commitment", f"{program.code} {period}", legs)
-        for payment_id, household_id, amount in created:
-            status_event(
-                session,
-                Payment(id=payment_id, household_id=household_id, amount_fen=amount, status=QUEUED),
-                program.code,
-            )
+        await status_events(
+            session,
+            [
+                (payment_id, household_id, amount, QUEUED, program.code)
+                for payment_id, household_id, amount in created
+            ],
+        )
     record_audit(
         session,
         AuditRecord,

@@ -2,9 +2,9 @@
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,7 +37,7 @@ async def add_to_balance(session: AsyncSession, account: str, amount_fen: int, *
 
 
 async def insert_entries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    await session.execute(insert(LedgerEntry), rows)
+    await session.execute(insert(cast(Table, LedgerEntry.__table__)), rows)
 
 
 async def balance(session: AsyncSession, account: str) -> int:

@@ -15,17 +15,15 @@ import uuid
 from services.kit.database import Database, utcnow
 from services.registry.contract import Payee as RegistryPayee
 from services.registry.contract import RegistryClient
-from services.subsidy.models import Payee, Payment, PaymentBatch
+from services.subsidy.models import Payee, PaymentBatch
 from services.subsidy.payments import repository
 from services.subsidy.payments.bank_client import BankBatch, BankClient, BankInstruction, BatchSendResult
 from services.subsidy.payments.service import (
     FAILED,
     FINAL,
     PAID,
-    SENDING,
     BankResult,
     end_to_end_id,
-    payee_fingerprint,
     settle_many,
 )
 
@@ -60,6 +58,7 @@ class PaymentDispatcher:
         self.lookup_concurrency = lookup_concurrency
         self.parallel = parallel
         self._last_poll = 0.0
+        self._sending: set[uuid.UUID] = set()
         self._task: asyncio.Task[None] | None = None
 
     def _retry_at(self, now: dt.datetime, attempts: int) -> dt.datetime:
@@ -83,14 +82,14 @@ class PaymentDispatcher:
         """Claim queued payments, snapshot their payees and seal them in a batch with control totals."""
         now = utcnow()
         async with self.database.sessionmaker() as session, session.begin():
-            due = await repository.claim_queued(
+            claimed = await repository.claim_for_batch(
                 session, now, self.batch_size, skip_locked=not self.database.is_sqlite
             )
-            if not due:
+            if not claimed:
                 return None
-            needed = {payment.household_id for payment in due if payment.payee_account is None}
-            cached = await repository.cached_payees(session, needed)
-            fetched = await self._lookup(needed - cached.keys())
+            needed = {household for _, household, has_payee in claimed if not has_payee}
+            cached = set((await repository.cached_payees(session, needed)).keys())
+            fetched = await self._lookup(needed - cached)
             for household_id, payee in fetched.items():
                 if isinstance(payee, RegistryPayee):
                     session.add(
@@ -101,6 +100,16 @@ class PaymentDispatcher:
                             account_number=payee.account_number,
                         )
                     )
+            await session.flush()
+            ids = [payment_id for payment_id, _, _ in claimed]
+            lookup_failed = [p for p, household, _ in claimed if fetched.get(household) is LOOKUP_FAILED]
+            no_account = [
+                p
+                for p, household, has in claimed
+                if not has and household not in cached and household in fetched and fetched[household] is None
+            ]
+            await repository.snapshot_payees(session, ids)
+            await repository.defer(session, lookup_failed, self._retry_at(now, 2))
             batch = PaymentBatch(
                 id=uuid.uuid4(),
                 item_count=0,
@@ -112,32 +121,15 @@ class PaymentDispatcher:
             )
             session.add(batch)
             await session.flush()
-            no_account: list[Payment] = []
-            for payment in due:
-                if payment.payee_account is None:
-                    payee = self._payee_of(payment.household_id, cached, fetched)
-                    if payee is LOOKUP_FAILED:
-                        payment.next_attempt_at = self._retry_at(now, payment.attempts + 1)
-                        payment.attempts += 1
-                        continue
-                    if not isinstance(payee, RegistryPayee):
-                        payment.status = SENDING
-                        no_account.append(payment)
-                        continue
-                    payment.payee_name = payee.account_name
-                    payment.payee_bank = payee.bank_name
-                    payment.payee_account = payee.account_number
-                    payment.payee_fingerprint = payee_fingerprint(payee)
-                payment.status = SENDING
-                payment.batch_id = batch.id
-                payment.attempts += 1
-                batch.item_count += 1
-                batch.total_fen += payment.amount_fen
-            await session.flush()
+            skipped = set(lookup_failed) | set(no_account)
+            batch.item_count, batch.total_fen = await repository.seal_into_batch(
+                session, batch.id, [p for p in ids if p not in skipped]
+            )
             if no_account:
+                await repository.mark_sending(session, no_account)
                 await settle_many(
                     session,
-                    [BankResult(payment.id, FAILED, reason=NO_ACCOUNT) for payment in no_account],
+                    [BankResult(payment_id, FAILED, reason=NO_ACCOUNT) for payment_id in no_account],
                     source="dispatcher",
                     reference="no payee account",
                 )
@@ -146,26 +138,12 @@ class PaymentDispatcher:
                 return None
             return batch.id
 
-    @staticmethod
-    def _payee_of(
-        household_id: uuid.UUID, cached: dict[uuid.UUID, Payee], fetched: dict[uuid.UUID, object]
-    ) -> object:
-        if household_id in cached:
-            row = cached[household_id]
-            return RegistryPayee(
-                household_id=household_id,
-                account_name=row.account_name,
-                bank_name=row.bank_name,
-                account_number=row.account_number,
-            )
-        return fetched.get(household_id)
-
-    async def claim_due_batches(self) -> list[uuid.UUID]:
+    async def claim_due_batches(self, limit: int) -> list[uuid.UUID]:
         """Batches whose acknowledgement is overdue, marked for one more attempt by this dispatcher."""
         now = utcnow()
         async with self.database.sessionmaker() as session, session.begin():
             batches = await repository.due_batches(
-                session, now, self.parallel, skip_locked=not self.database.is_sqlite
+                session, now, limit, skip_locked=not self.database.is_sqlite, exclude=self._sending
             )
             for batch in batches:
                 batch.attempts += 1
@@ -177,7 +155,7 @@ class PaymentDispatcher:
         """Send a batch (again) exactly as it was sealed, and record what the bank answered."""
         async with self.database.sessionmaker() as session:
             batch = await repository.get_batch(session, batch_id)
-            items = await repository.batch_items(session, batch_id)
+            items = await repository.items_of_batch(session, batch_id)
         if batch is None or batch.status != "sending":
             return
         envelope = BankBatch(
@@ -186,18 +164,22 @@ class PaymentDispatcher:
             total_fen=batch.total_fen,
             items=[
                 BankInstruction(
-                    payment_id=payment.id,
-                    amount_fen=payment.amount_fen,
-                    account_name=payment.payee_name or "",
-                    account_number=payment.payee_account or "",
-                    bank_name=payment.payee_bank or "",
-                    memo=f"扶贫补助 {end_to_end_id(payment.id)}",
+                    payment_id=item.id,
+                    amount_fen=item.amount_fen,
+                    account_name=item.payee_name or "",
+                    account_number=item.payee_account or "",
+                    bank_name=item.payee_bank or "",
+                    memo=f"扶贫补助 {end_to_end_id(item.id)}",
                 )
-                for payment in items
+                for item in items
             ],
         )
-        result = await self.bank.send_batch(envelope)
-        await self._record(batch_id, result)
+        self._sending.add(batch_id)
+        try:
+            result = await self.bank.send_batch(envelope)
+            await self._record(batch_id, result)
+        finally:
+            self._sending.discard(batch_id)
 
     async def _record(self, batch_id: uuid.UUID, result: BatchSendResult) -> None:
         now = utcnow()
@@ -217,22 +199,10 @@ class PaymentDispatcher:
                 return
             batch.status = "accepted"
             batch.accepted_at = now
-            pending = {
-                p.id: p
-                for p in await repository.unsettled(
-                    session, [i.payment_id for i in result.items], for_update=False
-                )
-            }
-            accepted = [
-                item.payment_id
-                for item in result.items
-                if item.status == "accepted"
-                and item.payment_id in pending
-                and pending[item.payment_id].status == SENDING
-            ]
-            await repository.mark_sent(
-                session, accepted, {item.payment_id: item.bank_reference for item in result.items}, now
-            )
+            accepted = [item.payment_id for item in result.items if item.status == "accepted"]
+            # Lock in id order, as settle_many does, so a callback for this batch cannot deadlock with us.
+            await repository.unsettled_rows(session, sorted(accepted), for_update=not self.database.is_sqlite)
+            await repository.mark_sent(session, batch_id, accepted, now)
             final = [
                 BankResult(
                     item.payment_id,
@@ -273,32 +243,47 @@ class PaymentDispatcher:
             settled = await settle_many(session, final, source="bank-poll", reference="status poll")
         return settled.applied
 
-    async def dispatch_once(self) -> int:
-        """One cycle; returns how much work it found (0: idle).
-
-        Up to `parallel` batches are in flight at once, so a bank that hangs on one (a timeout)
-        does not hold up the others.
-        """
-        batch_ids = await self.claim_due_batches()
-        while len(batch_ids) < self.parallel:
+    async def _fill(self, in_flight: set[asyncio.Task[None]]) -> int:
+        """Start sends until `parallel` batches are in flight: overdue batches first, then new ones."""
+        started = 0
+        for overdue in await self.claim_due_batches(self.parallel - len(in_flight)):
+            in_flight.add(asyncio.create_task(self.send(overdue)))
+            started += 1
+        while len(in_flight) < self.parallel:
             batch_id = await self.prepare_batch()
             if batch_id is None:
                 break
-            batch_ids.append(batch_id)
-        await asyncio.gather(*(self.send(batch_id) for batch_id in batch_ids))
-        return len(batch_ids) + await self.poll_once()
+            in_flight.add(asyncio.create_task(self.send(batch_id)))
+            started += 1
+        return started
 
     async def _loop(self) -> None:
-        while True:
-            try:
-                work = await self.dispatch_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("dispatching payments failed; will retry")
-                work = 0
-            if work == 0:
-                await asyncio.sleep(self.interval_seconds)
+        """Keep up to `parallel` batches in flight; a bank that hangs on one does not hold up the rest."""
+        in_flight: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                try:
+                    work = await self._fill(in_flight) + await self.poll_once()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    logger.exception("dispatching payments failed; will retry")
+                    work = 0
+                if in_flight:
+                    done, in_flight = await asyncio.wait(
+                        in_flight, timeout=None if work == 0 else 0, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    for task in done:
+                        if task.exception() is not None:
+                            logger.error(
+                                "sending a batch failed; it will be sent again", exc_info=task.exception()
+                            )
+                elif work == 0:
+                    await asyncio.sleep(self.interval_seconds)
+        finally:
+            # A send cut short leaves its batch "sending"; it is sent again, as it was, later.
+            for task in in_flight:
+                task.cancel()
 
     def start(self) -> None:
         if self._task is None:

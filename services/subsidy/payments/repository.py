@@ -3,8 +3,9 @@
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.regions import region_filter
@@ -46,38 +47,22 @@ async def programs_by_id(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uui
     return {program.id: program for program in rows}
 
 
-async def claim_queued(
-    session: AsyncSession, now: dt.datetime, limit: int, skip_locked: bool
-) -> Sequence[Payment]:
-    """Queued payments whose time has come, locked for this dispatcher (others skip them)."""
-    stmt = (
-        select(Payment)
-        .where(Payment.status == "queued", Payment.next_attempt_at <= now)
-        .order_by(Payment.next_attempt_at, Payment.id)
-        .limit(limit)
-    )
-    if skip_locked:
-        stmt = stmt.with_for_update(skip_locked=True)
-    return (await session.execute(stmt)).scalars().all()
-
-
 async def due_batches(
-    session: AsyncSession, now: dt.datetime, limit: int, skip_locked: bool
+    session: AsyncSession, now: dt.datetime, limit: int, skip_locked: bool, exclude: set[uuid.UUID]
 ) -> Sequence[PaymentBatch]:
     """Batches the bank has not acknowledged whose retry time has come."""
     stmt = (
         select(PaymentBatch)
-        .where(PaymentBatch.status == "sending", PaymentBatch.next_attempt_at <= now)
+        .where(
+            PaymentBatch.status == "sending",
+            PaymentBatch.next_attempt_at <= now,
+            PaymentBatch.id.not_in(exclude) if exclude else true(),
+        )
         .order_by(PaymentBatch.next_attempt_at)
         .limit(limit)
     )
     if skip_locked:
         stmt = stmt.with_for_update(skip_locked=True)
-    return (await session.execute(stmt)).scalars().all()
-
-
-async def batch_items(session: AsyncSession, batch_id: uuid.UUID) -> Sequence[Payment]:
-    stmt = select(Payment).where(Payment.batch_id == batch_id).order_by(Payment.id)
     return (await session.execute(stmt)).scalars().all()
 
 
@@ -95,22 +80,148 @@ async def list_batches(session: AsyncSession, limit: int) -> Sequence[PaymentBat
     return (await session.execute(stmt)).scalars().all()
 
 
-async def unsettled(
+class PaymentRow(NamedTuple):
+    id: uuid.UUID
+    program_id: uuid.UUID
+    household_id: uuid.UUID
+    amount_fen: int
+    application_id: uuid.UUID | None
+    period: str | None
+
+
+async def unsettled_rows(
     session: AsyncSession, ids: Sequence[uuid.UUID], *, for_update: bool
-) -> Sequence[Payment]:
-    """Payments the bank has (or may have) and that have no final status yet, in id order."""
+) -> list[PaymentRow]:
+    """Payments the bank has (or may have) with no final status yet, locked in id order."""
     stmt = (
-        select(Payment)
+        select(
+            Payment.id,
+            Payment.program_id,
+            Payment.household_id,
+            Payment.amount_fen,
+            Payment.application_id,
+            Payment.period,
+        )
         .where(Payment.id.in_(ids), Payment.status.in_(("sending", "sent")))
         .order_by(Payment.id)
     )
     if for_update:
         stmt = stmt.with_for_update()
+    return [PaymentRow(*row) for row in (await session.execute(stmt)).all()]
+
+
+async def record_settlements(session: AsyncSession, changes: list[dict[str, Any]], now: dt.datetime) -> None:
+    """Final statuses in one executemany; a row already final is not touched."""
+    if not changes:
+        return
+    table = cast(Table, Payment.__table__)
+    stmt = (
+        update(table)
+        # Plain comparisons: an IN list cannot be bound in an executemany.
+        .where(
+            table.c.id == bindparam("payment_id"), or_(table.c.status == "sending", table.c.status == "sent")
+        )
+        .values(
+            status=bindparam("new_status"),
+            failure_reason=bindparam("reason"),
+            bank_reference=func.coalesce(bindparam("reference"), table.c.bank_reference),
+            settled_at=now,
+            updated_at=now,
+            version=table.c.version + 1,
+        )
+    )
+    await session.execute(stmt, changes)
+
+
+async def claim_for_batch(
+    session: AsyncSession, now: dt.datetime, limit: int, skip_locked: bool
+) -> list[tuple[uuid.UUID, uuid.UUID, bool]]:
+    """Queued payments whose time has come, locked for this dispatcher: (id, household, has payee)."""
+    stmt = (
+        select(Payment.id, Payment.household_id, Payment.payee_account.is_not(None))
+        .where(Payment.status == "queued", Payment.next_attempt_at <= now)
+        .order_by(Payment.next_attempt_at, Payment.id)
+        .limit(limit)
+    )
+    if skip_locked:
+        stmt = stmt.with_for_update(skip_locked=True)
+    return [(row[0], row[1], bool(row[2])) for row in (await session.execute(stmt)).all()]
+
+
+async def snapshot_payees(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
+    """Copy each payment's payee from the cache onto the payment (what is sent is what is recorded)."""
+    await session.execute(
+        update(Payment)
+        .where(
+            Payment.id.in_(ids), Payment.household_id == Payee.household_id, Payment.payee_account.is_(None)
+        )
+        .values(
+            payee_name=Payee.account_name,
+            payee_bank=Payee.bank_name,
+            payee_account=Payee.account_number,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def seal_into_batch(
+    session: AsyncSession, batch_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> tuple[int, int]:
+    """Put payments that have a payee into the batch; returns its control totals (count, sum)."""
+    await session.execute(
+        update(Payment)
+        .where(Payment.id.in_(ids), Payment.payee_account.is_not(None))
+        .values(status="sending", batch_id=batch_id, attempts=Payment.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    row = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(Payment.amount_fen), 0)).where(
+                Payment.batch_id == batch_id
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+async def batch_payments(session: AsyncSession, batch_id: uuid.UUID) -> Sequence[Payment]:
+    stmt = select(Payment).where(Payment.batch_id == batch_id).order_by(Payment.id)
     return (await session.execute(stmt)).scalars().all()
 
 
-async def existing_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    return set((await session.execute(select(Payment.id).where(Payment.id.in_(ids)))).scalars())
+async def items_of_batch(session: AsyncSession, batch_id: uuid.UUID) -> list[Any]:
+    stmt = (
+        select(
+            Payment.id,
+            Payment.amount_fen,
+            Payment.payee_name,
+            Payment.payee_account,
+            Payment.payee_bank,
+        )
+        .where(Payment.batch_id == batch_id)
+        .order_by(Payment.id)
+    )
+    return list((await session.execute(stmt)).all())
+
+
+async def defer(session: AsyncSession, ids: Sequence[uuid.UUID], retry_at: dt.datetime) -> None:
+    if ids:
+        await session.execute(
+            update(Payment)
+            .where(Payment.id.in_(ids))
+            .values(next_attempt_at=retry_at, attempts=Payment.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def mark_sending(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
+    if ids:
+        await session.execute(
+            update(Payment)
+            .where(Payment.id.in_(ids))
+            .values(status="sending")
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def waiting_for_bank(
@@ -127,17 +238,20 @@ async def waiting_for_bank(
 
 
 async def mark_sent(
-    session: AsyncSession, ids: Sequence[uuid.UUID], references: dict[uuid.UUID, str | None], now: dt.datetime
+    session: AsyncSession, batch_id: uuid.UUID, ids: Sequence[uuid.UUID], now: dt.datetime
 ) -> None:
-    if not ids:
-        return
-    await session.execute(
-        update(Payment),
-        [
-            {"id": payment_id, "status": "sent", "sent_at": now, "bank_reference": references.get(payment_id)}
-            for payment_id in ids
-        ],
-    )
+    """The bank has these: sending → sent. Conditional, so a payment a callback settled stays settled."""
+    for start in range(0, len(ids), 5000):
+        await session.execute(
+            update(Payment)
+            .where(
+                Payment.batch_id == batch_id,
+                Payment.status == "sending",
+                Payment.id.in_(ids[start : start + 5000]),
+            )
+            .values(status="sent", sent_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def requeue_batch(session: AsyncSession, batch_id: uuid.UUID, retry_at: dt.datetime) -> None:

@@ -92,7 +92,7 @@ async def export_pain001(
     batch = await repository.get_batch(session, batch_id)
     if batch is None:
         raise NotFound("Batch not found.", "未找到该批次。")
-    items = await repository.batch_items(session, batch_id)
+    items = await repository.batch_payments(session, batch_id)
     document = pain001.credit_transfer(batch, items, request.app.state.settings)
     return Response(
         document,

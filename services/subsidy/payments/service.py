@@ -10,6 +10,7 @@ import hashlib
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,7 @@ from services.kit.audit import record_audit
 from services.kit.auth import Principal
 from services.kit.database import utcnow
 from services.kit.errors import BadRequest, Conflict, NotFound, Unprocessable
-from services.kit.outbox import publish
+from services.kit.outbox import publish, publish_many
 from services.registry.contract import Payee as RegistryPayee
 from services.subsidy import contract
 from services.subsidy.entitlements import service as entitlements
@@ -102,10 +103,26 @@ def end_to_end_id(payment_id: uuid.UUID) -> str:
     return payment_id.hex
 
 
-def payee_fingerprint(payee: RegistryPayee) -> str:
-    """Identifies an account without showing it: a corrected account has another fingerprint."""
-    material = f"{payee.household_id}|{payee.bank_name}|{payee.account_number}|{payee.account_name}"
-    return hashlib.sha256(material.encode()).hexdigest()
+def same_account(payment: Payment, payee: RegistryPayee) -> bool:
+    """Whether the registry still holds the account a payment was sent to (not corrected since)."""
+    return (payment.payee_name, payment.payee_bank, payment.payee_account) == (
+        payee.account_name,
+        payee.bank_name,
+        payee.account_number,
+    )
+
+
+def _event(
+    payment_id: uuid.UUID, household_id: uuid.UUID, amount_fen: int, status: str, program_code: str
+) -> dict[str, Any]:
+    return contract.PaymentStatusChanged(
+        payment_id=payment_id,
+        household_id=household_id,
+        program_code=program_code,
+        amount_fen=amount_fen,
+        status=status,
+        changed_at=utcnow(),
+    ).model_dump(mode="json")
 
 
 def status_event(session: AsyncSession, payment: Payment, program_code: str) -> None:
@@ -114,14 +131,19 @@ def status_event(session: AsyncSession, payment: Payment, program_code: str) -> 
         OutboxEvent,
         contract.PAYMENT_STATUS_CHANGED,
         str(payment.id),
-        contract.PaymentStatusChanged(
-            payment_id=payment.id,
-            household_id=payment.household_id,
-            program_code=program_code,
-            amount_fen=payment.amount_fen,
-            status=payment.status,
-            changed_at=utcnow(),
-        ).model_dump(mode="json"),
+        _event(payment.id, payment.household_id, payment.amount_fen, payment.status, program_code),
+    )
+
+
+async def status_events(
+    session: AsyncSession, changes: list[tuple[uuid.UUID, uuid.UUID, int, str, str]]
+) -> None:
+    """`payment.status_changed` for many payments at once: (id, household, amount, status, program code)."""
+    await publish_many(
+        session,
+        OutboxEvent,
+        contract.PAYMENT_STATUS_CHANGED,
+        [(str(change[0]), _event(*change)) for change in changes],
     )
 
 
@@ -266,62 +288,62 @@ async def settle_many(
 ) -> Settled:
     """Apply the bank's final statuses in bulk; a payment already final is left alone (idempotent).
 
-    Rows are locked in id order, ledger legs are posted per program (one transaction for the paid, one
-    for the failed), and one audit record names every payment settled.
+    Rows are locked in id order and only those still waiting for the bank are settled; ledger legs are
+    posted per program (one transaction for the paid, one for the failed); one audit record names
+    every payment settled. Set-based, so a batch of a thousand costs a few statements.
     """
     outcome = Settled()
     wanted = {result.payment_id: result for result in results if result.status in FINAL}
     if not wanted:
         return outcome
     postgres = session.get_bind().dialect.name == "postgresql"
-    pending = await repository.unsettled(session, sorted(wanted), for_update=postgres)
+    pending = await repository.unsettled_rows(session, sorted(wanted), for_update=postgres)
     outcome.not_pending = len(wanted) - len(pending)
-    program_ids = {payment.program_id for payment in pending}
-    program_of = await repository.programs_by_id(session, program_ids)
+    program_of = await repository.programs_by_id(session, {row.program_id for row in pending})
     legs: dict[tuple[uuid.UUID, str], list[Leg]] = defaultdict(list)
-    now = utcnow()
-    failed_direct: list[Payment] = []
-    for payment in pending:
-        result = wanted[payment.id]
-        if result.amount_fen is not None and result.amount_fen != payment.amount_fen:
-            outcome.amount_mismatch.append(payment.id)
+    changes: list[dict[str, Any]] = []
+    events: list[tuple[repository.PaymentRow, str, str]] = []
+    released: list[repository.PaymentRow] = []
+    for row in pending:
+        result = wanted[row.id]
+        if result.amount_fen is not None and result.amount_fen != row.amount_fen:
+            outcome.amount_mismatch.append(row.id)
             continue
         paid = result.status == PAID
-        target = paid_account(payment.program_id) if paid else budget_account(payment.program_id)
-        legs[(payment.program_id, result.status)] += [
-            Leg(
-                committed_account(payment.program_id),
-                -payment.amount_fen,
-                payment.program_id,
-                payment.household_id,
-                payment.id,
-            ),
-            Leg(target, payment.amount_fen, payment.program_id, payment.household_id, payment.id),
+        target = paid_account(row.program_id) if paid else budget_account(row.program_id)
+        legs[(row.program_id, result.status)] += [
+            Leg(committed_account(row.program_id), -row.amount_fen, row.program_id, row.household_id, row.id),
+            Leg(target, row.amount_fen, row.program_id, row.household_id, row.id),
         ]
-        payment.status = result.status
-        payment.failure_reason = None if paid else (result.reason or "bank reported failure")[:200]
-        payment.bank_reference = result.bank_reference or payment.bank_reference
-        payment.settled_at = now
-        payment.version += 1
-        (outcome.paid if paid else outcome.failed).append(payment.id)
-        if not paid and payment.application_id is None:
-            failed_direct.append(payment)
-        status_event(session, payment, program_of[payment.program_id].code)
+        changes.append(
+            {
+                "payment_id": row.id,
+                "new_status": result.status,
+                "reason": None if paid else (result.reason or "bank reported failure")[:200],
+                "reference": result.bank_reference,
+            }
+        )
+        (outcome.paid if paid else outcome.failed).append(row.id)
+        events.append((row, result.status, program_of[row.program_id].code))
+        if not paid and row.application_id is None and row.period is None:
+            released.append(row)
     for (_program_id, status), program_legs in sorted(
         legs.items(), key=lambda item: (str(item[0][0]), item[0][1])
     ):
         await post(session, f"payment_{status}", f"{source} {reference}", program_legs)
-    for payment in failed_direct:
-        if payment.period is None:
-            program = program_of[payment.program_id]
-            await entitlements.release_caps(
-                session, program.scheme_code, program, payment.household_id, payment.amount_fen
-            )
+    await repository.record_settlements(session, changes, utcnow())
+    await status_events(
+        session, [(row.id, row.household_id, row.amount_fen, status, code) for row, status, code in events]
+    )
+    for row in released:
+        program = program_of[row.program_id]
+        await entitlements.release_caps(
+            session, program.scheme_code, program, row.household_id, row.amount_fen
+        )
     if outcome.failed:
         # The account may be wrong: look it up afresh next time rather than trust the cached one.
-        await repository.forget_payees(
-            session, {p.household_id for p in pending if p.id in set(outcome.failed)}
-        )
+        failed = set(outcome.failed)
+        await repository.forget_payees(session, {row.household_id for row in pending if row.id in failed})
     if outcome.applied or outcome.amount_mismatch:
         record_audit(
             session,
@@ -356,7 +378,7 @@ async def reissue(
         raise Unprocessable(
             "The household has no account on file.", "该户尚无一卡通账户。", code="no_account"
         )
-    if failed.payee_fingerprint is not None and failed.payee_fingerprint == payee_fingerprint(current_payee):
+    if failed.payee_account is not None and same_account(failed, current_payee):
         raise Conflict(
             "The household's account has not been corrected since the payment failed.",
             "该户账户信息尚未更正,不能补发。",
@@ -390,7 +412,6 @@ async def reissue(
         created.payment.payee_name = current_payee.account_name
         created.payment.payee_bank = current_payee.bank_name
         created.payment.payee_account = current_payee.account_number
-        created.payment.payee_fingerprint = payee_fingerprint(current_payee)
         await repository.forget_payees(session, {failed.household_id})
         record_audit(
             session,
