@@ -11,7 +11,10 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from services.subsidy.models import LedgerEntry, PaymentBatch
+from services.subsidy.payments import repository
+from services.subsidy.payments.bank_client import BankBatch, BankInstruction
 from services.subsidy.payments.dispatcher import PaymentDispatcher
+from services.subsidy.payments.service import BankResult, settle_many
 from tests.subsidy.helpers import County
 from tests.support.system import RunningSystem, eventually
 
@@ -233,3 +236,48 @@ async def test_racing_callbacks_and_polls_settle_each_payment_once(system: Runni
     for payment_id in payments:
         assert (await county.settled(payment_id))["status"] == "paid"
         assert await paid_entries(system, payment_id) == 1
+
+
+async def test_a_callback_that_overtakes_the_banks_answer_is_not_undone(system: RunningSystem) -> None:
+    county, program = await funded(system, callbacks_enabled=False)
+    app = system.app("subsidy")
+    dispatcher = app.state.dispatcher
+    await dispatcher.stop()
+    household, _ = await county.surveyed()
+    payment_id = (await county.pay(program, household, 70_000)).json()["id"]
+    batch_id = await dispatcher.prepare_batch()
+    assert batch_id is not None
+    async with app.state.database.sessionmaker() as session:
+        items = await repository.items_of_batch(session, batch_id)
+    answer = await dispatcher.bank.send_batch(
+        BankBatch(
+            batch_id=batch_id,
+            item_count=1,
+            total_fen=70_000,
+            items=[
+                BankInstruction(
+                    payment_id=i.id,
+                    amount_fen=i.amount_fen,
+                    account_name=i.payee_name,
+                    account_number=i.payee_account,
+                    bank_name=i.payee_bank,
+                    memo=f"扶贫补助 {i.id.hex}",
+                )
+                for i in items
+            ],
+        )
+    )
+    assert [item.status for item in answer.items] == ["accepted"]
+    # The bank's callback is applied before our process records the bank's (older) answer.
+    async with app.state.database.sessionmaker() as session, session.begin():
+        await settle_many(
+            session,
+            [BankResult(uuid.UUID(payment_id), "paid", 70_000, "BR-EARLY")],
+            source="test",
+            reference="cb",
+        )
+    await dispatcher._record(batch_id, answer)
+    assert (await county.payment(payment_id))["status"] == "paid"  # not set back to "sent"
+    await dispatcher.poll_once(force=True)
+    assert await paid_entries(system, payment_id) == 1
+    assert (await county.program_state(program["id"]))["paid_fen"] == 70_000
