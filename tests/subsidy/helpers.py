@@ -5,14 +5,12 @@ import uuid
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 
 from bench.generator import SyntheticCounty
 from services.eligibility import contract as eligibility
 from services.kit.outbox import FeedEvent
 from services.registry import contract as registry
 from services.subsidy.beneficiaries.service import apply_assessment_event, apply_household_event
-from services.subsidy.models import Payment
 from tests.support.system import RunningSystem, auth, eventually
 
 COUNTY = "522627000000"
@@ -201,10 +199,3 @@ class County:
             return body if body["status"] in ("paid", "failed") else None
 
         return await eventually(final, within=within)
-
-    async def payments_of(self, household_id: uuid.UUID) -> list[Payment]:
-        database = self.system.app("subsidy").state.database
-        async with database.sessionmaker() as session:
-            return list(
-                (await session.execute(select(Payment).where(Payment.household_id == household_id))).scalars()
-            )

@@ -3,11 +3,12 @@
 import uuid
 from typing import Annotated
 
+import httpx
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from services.kit.auth import Principal, PrincipalDep, Role, require_roles
 from services.kit.database import SessionDep
-from services.kit.errors import NotFound
+from services.kit.errors import BadGateway, NotFound
 from services.registry.contract import RegistryClient
 from services.subsidy.payments import pain001, repository, service
 from services.subsidy.schemas import BatchOut, PaymentCreate, PaymentOut
@@ -65,9 +66,14 @@ async def reissue_payment(
     if failed is None:
         raise NotFound("Payment not found.", "未找到该笔支付。")
     registry: RegistryClient = request.app.state.registry_client
-    created = await service.reissue(
-        session, payment_id, await registry.payee(failed.household_id), actor=actor
-    )
+    try:
+        payee = await registry.payee(failed.household_id)
+    except httpx.HTTPError as exc:
+        raise BadGateway(
+            "The registry could not be asked for the household's account.",
+            "暂时无法从建档立卡系统获取账户信息。",
+        ) from exc
+    created = await service.reissue(session, payment_id, payee, actor=actor)
     if not created.created:
         response.status_code = 200
     return service.payment_out(created.payment)

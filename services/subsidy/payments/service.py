@@ -58,7 +58,6 @@ class Settled:
     paid: list[uuid.UUID] = field(default_factory=list)
     failed: list[uuid.UUID] = field(default_factory=list)
     amount_mismatch: list[uuid.UUID] = field(default_factory=list)
-    not_pending: int = 0
 
     @property
     def applied(self) -> int:
@@ -298,7 +297,6 @@ async def settle_many(
         return outcome
     postgres = session.get_bind().dialect.name == "postgresql"
     pending = await repository.unsettled_rows(session, sorted(wanted), for_update=postgres)
-    outcome.not_pending = len(wanted) - len(pending)
     program_of = await repository.programs_by_id(session, {row.program_id for row in pending})
     legs: dict[tuple[uuid.UUID, str], list[Leg]] = defaultdict(list)
     changes: list[dict[str, Any]] = []
