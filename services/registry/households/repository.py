@@ -3,8 +3,9 @@
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import Row, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.regions import region_bounds, region_filter
@@ -45,19 +46,26 @@ async def active_member_households(
 
 async def active_member_by_index(
     session: AsyncSession, id_number_index: str, prefixes: tuple[str, ...]
-) -> tuple[Member, Household] | None:
-    row = (
-        await session.execute(
-            select(Member, Household)
-            .join(Household, Household.id == Member.household_id)
-            .where(
-                Member.id_number_index == id_number_index,
-                Member.active.is_(True),
-                region_filter(Household.village_code, prefixes),
-            )
+) -> Row[*tuple[Any, ...]] | None:
+    """The active member with this blind index, with its household's village and status (columns only)."""
+    result = await session.execute(
+        select(
+            Member.id,
+            Member.household_id,
+            Member.name,
+            Member.id_number_masked,
+            Member.relation,
+            Household.village_code,
+            Household.status,
         )
-    ).first()
-    return (row[0], row[1]) if row else None
+        .join(Household, Household.id == Member.household_id)
+        .where(
+            Member.id_number_index == id_number_index,
+            Member.active.is_(True),
+            region_filter(Household.village_code, prefixes),
+        )
+    )
+    return result.first()
 
 
 async def get_version(

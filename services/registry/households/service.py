@@ -642,17 +642,16 @@ async def lookup(
         raise NotFound(
             "No active member with this ID number in your regions.", "您的管辖范围内无此身份证号码的成员。"
         )
-    member, household = found
     return MemberLookupOut(
-        member_id=member.id,
-        household_id=household.id,
-        village_code=household.village_code,
-        name=member.name,
-        id_number_masked=member.id_number_masked,
-        relation=member.relation,
-        relation_label=Relation(member.relation).label_zh,
-        household_status=household.status,
-        household_status_label=HouseholdStatus(household.status).label_zh,
+        member_id=found.id,
+        household_id=found.household_id,
+        village_code=found.village_code,
+        name=found.name,
+        id_number_masked=found.id_number_masked,
+        relation=found.relation,
+        relation_label=Relation(found.relation).label_zh,
+        household_status=found.status,
+        household_status_label=HouseholdStatus(found.status).label_zh,
     )
 
 

@@ -43,6 +43,8 @@ HELPED = ("registered", "exited")
 class Context:
     low: str
     high: str
+    county_low: str
+    county_high: str
     today: dt.date
     schooling_ages: dict[SchoolingStage, tuple[int, int]]
     compulsory_ages: AgeSpan
@@ -89,7 +91,8 @@ def multiple_heads(ctx: Context) -> Query:
 def member_count_mismatch(ctx: Context) -> Query:
     counted = (
         select(M.household_id, func.count().label("members"))
-        .where(M.active.is_(True))
+        .join(H, H.id == M.household_id)
+        .where(ctx.in_region(), M.active.is_(True))
         .group_by(M.household_id)
     ).subquery()
     members = func.coalesce(counted.c.members, 0)
@@ -212,20 +215,18 @@ def too_few_income_measures(ctx: Context) -> Query:
 
 
 def likely_duplicate_person(ctx: Context) -> Query:
-    twin, twin_household = aliased(Member), aliased(Household)
+    """One pass over the counties of the region: names and birth dates held in two households or more."""
     county = func.substr(H.village_code, 1, 6)
-    same_person = exists(
-        select(twin.id)
-        .join(twin_household, twin_household.id == twin.household_id)
-        .where(
-            twin.birth_date == M.birth_date,
-            twin.name == M.name,
-            twin.active.is_(True),
-            twin.household_id != H.id,
-            func.substr(twin_household.village_code, 1, 6) == county,
-        )
+    shared = (
+        select(M.birth_date, M.name, county.label("county"))
+        .join(H, H.id == M.household_id)
+        .where(H.village_code.between(ctx.county_low, ctx.county_high), M.active.is_(True))
+        .group_by(M.birth_date, M.name, county)
+        .having(func.count(func.distinct(M.household_id)) > 1)
+    ).subquery()
+    return _member(ctx, M.name).join(
+        shared, and_(shared.c.birth_date == M.birth_date, shared.c.name == M.name, shared.c.county == county)
     )
-    return _member(ctx, M.name).where(same_person)
 
 
 def unknown_village(ctx: Context) -> Query:

@@ -77,9 +77,13 @@ async def execute(session: AsyncSession, run: QualityRun, clock: Clock) -> None:
     """Every rule over the run's region, one INSERT … SELECT each, in the caller's transaction."""
     today = clock.today()
     low, high = region_bounds(region_prefix(run.region_code))
+    # Duplicates are looked for in the whole county even when a village is checked.
+    county_low, county_high = region_bounds(region_prefix(run.region_code)[:6])
     context = Context(
         low=low,
         high=high,
+        county_low=county_low,
+        county_high=county_high,
         today=today,
         schooling_ages=await parameters.value(session, "schooling_age_ranges", run.region_code, today),
         compulsory_ages=await parameters.value(session, "compulsory_education_ages", run.region_code, today),
