@@ -117,6 +117,13 @@ async def test_a_person_lists_devices_and_ends_a_lost_phone(gateway: Gateway) ->
     assert (
         await gateway.http.get("/api/v1/auth/me", headers=auth(laptop["access_token"]))
     ).status_code == 200
+    # The phone is found again: it signs in anew, even if it still sends its revoked token along.
+    again = await gateway.http.post(
+        "/api/v1/auth/login",
+        headers=auth(phone["access_token"]),
+        json={"username": "cadre.lost", "password": PASSWORD, "device_id": "phone-1"},
+    )
+    assert again.status_code == 200, again.text
 
 
 async def test_nobody_ends_another_persons_session_except_an_admin(gateway: Gateway) -> None:

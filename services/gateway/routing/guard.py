@@ -47,7 +47,8 @@ class AccessGuard:
         method: str = scope["method"]
         client = scope.get("client")
         client_ip = str(client[0]) if client else "-"
-        principal = await self._principal(scope, state)
+        # Sign-in endpoints ignore any bearer token: a phone whose session was revoked may sign in again.
+        principal = None if path in SIGN_IN_PATHS else await self._principal(scope, state)
 
         refusal: AppError | None = None
         if principal is not None and state.revocations.refuses(principal):
