@@ -33,6 +33,11 @@ def parent_of(code: str) -> str | None:
     return code[:parent_length].ljust(12, "0")
 
 
+def is_village(code: str) -> bool:
+    """A 12-digit code naming a village (行政村), not a township above it nor the whole country."""
+    return len(region_prefix(code)) == LEVEL_LENGTHS[-1]
+
+
 def division_out(division: Division) -> DivisionOut:
     return DivisionOut(
         code=division.code,
@@ -64,7 +69,7 @@ def _check(entry: DivisionIn, position: int, principal: Principal) -> list[Field
         problems.append(
             FieldError(loc=[*loc, "code"], message="outside your regions", message_zh="不在您的管辖范围内")
         )
-    elif level_of(entry.code) != "village" and (entry.poor_village or entry.exited or entry.groups):
+    elif not is_village(entry.code) and (entry.poor_village or entry.exited or entry.groups):
         problems.append(
             FieldError(
                 loc=[*loc, "poor_village"],

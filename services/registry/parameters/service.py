@@ -124,7 +124,12 @@ def _applicable(rows: list[RegistryParameter], region_code: str, on: dt.date) ->
 async def row(session: AsyncSession, key: str, region_code: str, on: dt.date) -> RegistryParameter:
     found = _applicable(list(await repository.for_key(session, key)), region_code, on)
     if found is None:
-        raise LookupError(f"parameter {key} has no value for {region_code} on {on}")
+        # Only a date before every value (say a meeting dated 2000) gets here: the rule was not in force.
+        raise Unprocessable(
+            f"No value of {key} is in force for {region_code} on {on}.",
+            f"{on} 时该地区尚无参数 {key} 的规定。",
+            code="parameter_not_in_force",
+        )
     return found
 
 

@@ -8,8 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kit.audit import record_audit
 from services.kit.auth import Principal, Role
 from services.kit.errors import Forbidden, NotFound
-from services.kit.regions import level_of, region_bounds, region_prefix
+from services.kit.regions import region_bounds, region_prefix
 from services.registry.clock import Clock
+from services.registry.divisions.service import is_village
 from services.registry.models import AuditRecord, QualityRun
 from services.registry.parameters import service as parameters
 from services.registry.quality import repository
@@ -112,7 +113,7 @@ async def village_report(
     session: AsyncSession, village_code: str, principal: Principal, run_id: uuid.UUID | None
 ) -> VillageQualityReport:
     """A village's findings from a given run, or from the newest finished run that covered it."""
-    if level_of(village_code) != "village" or not principal.covers(village_code):
+    if not is_village(village_code) or not principal.covers(village_code):
         raise NotFound("No such village in your regions.", "您的管辖范围内无此村。")
     run = (
         await repository.get(session, run_id, ("",))

@@ -6,10 +6,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.auth import Principal
 from services.kit.errors import NotFound
-from services.kit.regions import level_of
 from services.registry.cases.service import case_brief
 from services.registry.clock import Clock
 from services.registry.divisions import repository as divisions
+from services.registry.divisions.service import is_village
 from services.registry.households import repository as household_repository
 from services.registry.households import service as households
 from services.registry.households.identity import PiiVault
@@ -76,7 +76,7 @@ async def roster(
     session: AsyncSession, village_code: str, *, principal: Principal, clock: Clock
 ) -> VillageRoster:
     """村有册: every registered and exited household of the village with its members (ID numbers masked)."""
-    if level_of(village_code) != "village" or not principal.covers(village_code):
+    if not is_village(village_code) or not principal.covers(village_code):
         raise NotFound("No such village in your regions.", "您的管辖范围内无此村。")
     rows = await repository.roster_households(session, village_code)
     members = await repository.roster_members(session, village_code)
