@@ -3,9 +3,9 @@
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, and_, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.subsidy.models import BankStatement, Payment, StatementLine
@@ -47,7 +47,7 @@ async def mark_reconciled(session: AsyncSession, ids: Sequence[uuid.UUID], at: d
 
 async def insert_lines(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(insert(StatementLine), rows)
+        await session.execute(insert(cast(Table, StatementLine.__table__)), rows)
 
 
 async def latest_booked_until(session: AsyncSession) -> dt.date | None:
