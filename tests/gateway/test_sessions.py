@@ -173,3 +173,19 @@ async def test_a_revocation_on_one_replica_reaches_another_on_reload(gateway: Ga
     async with gateway.app.state.database.sessionmaker() as session:
         await other_replica.load(session)
     assert other_replica.refuses(principal)
+
+
+async def test_a_reload_that_read_the_database_before_a_revocation_committed_does_not_undo_it(
+    gateway: Gateway,
+) -> None:
+    revocations = Revocations(gateway.settings.access_token_seconds)
+    revocations.revoke_session("session-1")
+    revocations.set_disabled("user-1", True)
+    async with gateway.app.state.database.sessionmaker() as session:
+        await revocations.load(session)  # the database does not know either change yet
+    assert revocations.refuses(Principal.from_claims({"sub": "user-2", "sid": "session-1"}))
+    assert revocations.refuses(Principal.from_claims({"sub": "user-1"}))
+    revocations.set_disabled("user-1", False)
+    async with gateway.app.state.database.sessionmaker() as session:
+        await revocations.load(session)
+    assert not revocations.refuses(Principal.from_claims({"sub": "user-1"}))
