@@ -54,13 +54,6 @@ async def on_notice(session: AsyncSession, notice_id: uuid.UUID) -> Sequence[Cas
     return result.scalars().all()
 
 
-async def open_case_of(session: AsyncSession, household_id: uuid.UUID) -> Case | None:
-    result = await session.execute(
-        select(Case).where(Case.household_id == household_id, Case.status == "open")
-    )
-    return result.scalar_one_or_none()
-
-
 async def listing(
     session: AsyncSession,
     prefixes: tuple[str, ...],

@@ -50,6 +50,7 @@ from services.registry.vocabulary import (
     Relation,
     SchoolingStage,
     WorkLocation,
+    label_of,
 )
 
 NOT_FOUND = ("Household not found.", "未找到该户。")
@@ -114,10 +115,6 @@ def validated_members(survey: SurveySubmit) -> list[str]:
     return numbers
 
 
-def _label(enum: Any, value: str | None) -> str | None:
-    return enum(value).label_zh if value is not None else None
-
-
 def member_out(member: Member, id_number: str | None = None) -> MemberOut:
     return MemberOut(
         id=member.id,
@@ -131,16 +128,16 @@ def member_out(member: Member, id_number: str | None = None) -> MemberOut:
         labour_capacity_label=LabourCapacity(member.labour_capacity).label_zh,
         labour_willing=member.labour_willing,
         health=member.health,
-        health_label=_label(Health, member.health),
+        health_label=label_of(Health, member.health),
         disability_grade=member.disability_grade,
         schooling_stage=member.schooling_stage,
-        schooling_stage_label=_label(SchoolingStage, member.schooling_stage),
+        schooling_stage_label=label_of(SchoolingStage, member.schooling_stage),
         dropout=member.dropout,
         medical_insurance=member.medical_insurance,
         pension_insurance=member.pension_insurance,
         skills=list(member.skills or []),
         work_location=member.work_location,
-        work_location_label=_label(WorkLocation, member.work_location),
+        work_location_label=label_of(WorkLocation, member.work_location),
         months_worked=member.months_worked,
         public_welfare_job=member.public_welfare_job,
         id_number=id_number,
@@ -182,9 +179,9 @@ def household_out(
         updated_at=household.updated_at,
         group_name=household.group_name,
         poverty_degree=household.poverty_degree,
-        poverty_degree_label=_label(PovertyDegree, household.poverty_degree),
+        poverty_degree_label=label_of(PovertyDegree, household.poverty_degree),
         main_cause=household.main_cause,
-        main_cause_label=_label(PovertyCause, household.main_cause),
+        main_cause_label=label_of(PovertyCause, household.main_cause),
         secondary_causes=list(household.secondary_causes or []),
         dibao_allowance_fen=household.dibao_allowance_fen,
         food_clothing_secure=household.food_clothing_secure,
@@ -709,7 +706,7 @@ async def status_history(
         StatusChangeOut(
             household_version=change.household_version,
             from_status=change.from_status,
-            from_status_label=_label(HouseholdStatus, change.from_status),
+            from_status_label=label_of(HouseholdStatus, change.from_status),
             to_status=change.to_status,
             to_status_label=HouseholdStatus(change.to_status).label_zh,
             changed_at=change.changed_at,

@@ -33,17 +33,6 @@ async def get(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def income_measure_counts(
-    session: AsyncSession, household_ids: list[uuid.UUID], on: dt.date
-) -> dict[uuid.UUID, int]:
-    result = await session.execute(
-        select(HelpMeasure.household_id, func.count())
-        .where(HelpMeasure.household_id.in_(household_ids), HelpMeasure.raises_income.is_(True), in_force(on))
-        .group_by(HelpMeasure.household_id)
-    )
-    return {row[0]: int(row[1]) for row in result.all()}
-
-
 async def short_of_income_measures(
     session: AsyncSession, prefix: str, on: dt.date, required: int
 ) -> Sequence[tuple[Household, int]]:

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import QueryableAttribute, aliased
 
+from services.registry.measures.repository import in_force
 from services.registry.models import AssessmentView, Division, HelpMeasure, Household, Member, Pairing
 from services.registry.parameters.service import AgeSpan
 from services.registry.vocabulary import HouseholdCategory, SchoolingStage
@@ -199,11 +200,7 @@ def helped_without_account(ctx: Context) -> Query:
 def too_few_income_measures(ctx: Context) -> Query:
     counted = (
         select(HelpMeasure.household_id, func.count().label("measures"))
-        .where(
-            HelpMeasure.raises_income.is_(True),
-            HelpMeasure.started_on <= ctx.today,
-            or_(HelpMeasure.ended_on.is_(None), HelpMeasure.ended_on >= ctx.today),
-        )
+        .where(HelpMeasure.raises_income.is_(True), in_force(ctx.today))
         .group_by(HelpMeasure.household_id)
     ).subquery()
     measures = func.coalesce(counted.c.measures, 0)

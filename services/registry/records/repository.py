@@ -9,9 +9,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select
+from sqlalchemy import Row, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.registry.measures.repository import in_force
 from services.registry.models import Case, Helper, HelpMeasure, Household, Member, Pairing
 
 ROSTER_STATUSES = ("registered", "exited")
@@ -84,8 +85,7 @@ async def roster_income_measures(
         .where(
             HelpMeasure.village_code == village_code,
             HelpMeasure.raises_income.is_(True),
-            HelpMeasure.started_on <= on,
-            or_(HelpMeasure.ended_on.is_(None), HelpMeasure.ended_on >= on),
+            in_force(on),
         )
         .group_by(HelpMeasure.household_id)
     )
