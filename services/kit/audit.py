@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
-from sqlalchemy import String, func, select, update
+from sqlalchemy import String, Text, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,13 +29,13 @@ class AuditMixin:
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(64))
-    actor_roles: Mapped[str] = mapped_column(String(200), default="")
-    actor_regions: Mapped[str] = mapped_column(String(400), default="")
+    actor_roles: Mapped[str] = mapped_column(Text, default="")
+    actor_regions: Mapped[str] = mapped_column(Text, default="")
     action: Mapped[str] = mapped_column(String(64))
     entity_type: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[str] = mapped_column(String(64), index=True)
     outcome: Mapped[str] = mapped_column(String(32), default="ok")
-    reason: Mapped[str] = mapped_column(String(500), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
     detail: Mapped[dict[str, Any]]
     request_id: Mapped[str] = mapped_column(String(128), default="-")
     chain_position: Mapped[int | None] = mapped_column(BigIntId, unique=True)

@@ -123,3 +123,19 @@ async def test_partner_client_lifecycle(gateway: Gateway) -> None:
         "client.update",
     ]
     assert (await gateway.http.get("/api/v1/clients/svc-registry", headers=auth(admin))).status_code == 404
+
+
+async def test_a_person_with_many_regions_and_every_role_is_audited_in_full(gateway: Gateway) -> None:
+    """A county-wide officer may hold 30 villages and several roles; the audit must still record them."""
+    villages = [f"522627{town:03d}{village:03d}" for town in range(1, 4) for village in range(201, 211)]
+    roles = ["cadre", "village_officer", "township_reviewer", "county_approver", "finance_officer", "auditor"]
+    await gateway.person("officer.busy", roles, villages)
+    signed_in = await gateway.login("officer.busy", PASSWORD)
+    assert signed_in.status_code == 200, signed_in.text
+    token = signed_in.json()["access_token"]
+    assert (await gateway.http.post("/api/v1/auth/logout", headers=auth(token))).status_code in (200, 204)
+    signed = await gateway.audit(action="login", outcome="ok")
+    login = [r for r in signed if "auditor" in r.actor_roles]
+    assert login
+    assert login[-1].actor_regions.split(",") == villages
+    assert len(await gateway.audit(action="session.revoke", actor=login[-1].actor)) == 1
