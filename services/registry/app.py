@@ -33,12 +33,14 @@ from services.registry.parameters.service import sync_shipped
 from services.registry.quality.router import router as quality_router
 from services.registry.quality.worker import QualityWorker
 from services.registry.records.router import card_router, roster_router
+from services.registry.reports.router import router as reports_router
 from services.registry.reviews.router import router as reviews_router
 from services.registry.surveys.applier import SurveyApplier
 from services.registry.surveys.router import router as surveys_router
 from services.registry.surveys.service import Context as SurveyContext
 from services.registry.sync.router import router as sync_router
 from services.registry.sync.service import projector as sync_projector
+from services.subsidy import contract as subsidy
 
 
 def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) -> FastAPI:
@@ -53,13 +55,14 @@ def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) ->
         description="Households, members and door-to-door surveys. 农户、成员与入户调查。",
         settings=settings,
         links=links,
-        downstream_urls={eligibility.NAME: settings.eligibility_url},
+        downstream_urls={eligibility.NAME: settings.eligibility_url, subsidy.NAME: settings.subsidy_url},
         on_startup=[load_parameters],
     )
     app.state.clock = Clock(settings.local_timezone)
     service_links: ServiceLinks = app.state.links
     tokens = ServiceTokenProvider(service_links, settings.client_id, settings.client_secret)
     app.state.eligibility = eligibility.EligibilityClient(service_links, tokens)
+    app.state.subsidy = subsidy.SubsidyClient(service_links, tokens)
     app.state.assessment_consumer = FeedConsumer(
         feed=eligibility.NAME,
         database=app.state.database,
@@ -110,6 +113,7 @@ def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) ->
     app.include_router(measures_router)
     app.include_router(card_router)
     app.include_router(roster_router)
+    app.include_router(reports_router)
     app.include_router(quality_router)
     app.include_router(duplicates_router)
     app.include_router(

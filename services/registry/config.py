@@ -20,6 +20,9 @@ class RegistrySettings(ServiceSettings):
         "Asia/Shanghai", description="the calendar notice periods and dates are counted in"
     )
     eligibility_url: str = "http://eligibility:8000"
+    subsidy_url: str = Field(
+        "http://subsidy:8000", description="asked for the money paid, for the monthly report"
+    )
     quality_check_interval_hours: float = Field(
         24.0, description="how often every county's data-quality check runs on its own (0: never)"
     )

@@ -30,9 +30,9 @@ PUBLIC_PATH_PREFIXES = (
 EVENTS_SCOPE = "registry:events"
 PAYEE_SCOPE = "registry:payee"
 # The village ranking for deliberation and the assessment feed (latest outcomes, exit readiness) come
-# from eligibility (its contract.READ_SCOPE and EVENTS_SCOPE; named here as text because eligibility's
-# contract imports this one).
-CLIENT_SCOPES: tuple[str, ...] = ("eligibility:read", "eligibility:events")
+# from eligibility (its contract.READ_SCOPE and EVENTS_SCOPE), the money paid for the monthly report from
+# subsidy (its contract.REPORTS_SCOPE); named here as text because both contracts import this one.
+CLIENT_SCOPES: tuple[str, ...] = ("eligibility:read", "eligibility:events", "subsidy:reports")
 
 HOUSEHOLD_CHANGED = "household.changed"
 SURVEY_STATUS_CHANGED = "survey.status_changed"

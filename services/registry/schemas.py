@@ -822,6 +822,7 @@ class RosterMember(BaseModel):
 
 class RosterRow(BaseModel):
     household_id: uuid.UUID
+    village_code: str
     head_name: str
     head_id_masked: str
     group_name: str | None
@@ -829,6 +830,7 @@ class RosterRow(BaseModel):
     category_label: str
     poverty_degree_label: str | None
     main_cause_label: str | None
+    secondary_cause_labels: list[str]
     per_capita_net_income_fen: int
     status_label: str
     registered_on: dt.date | None

@@ -26,6 +26,7 @@ from services.subsidy.payments.router import batches_router
 from services.subsidy.payments.router import router as payments_router
 from services.subsidy.programs.router import router as programs_router
 from services.subsidy.reconciliation.router import router as reconciliation_router
+from services.subsidy.reports.router import internal_router as reports_internal_router
 from services.subsidy.reports.router import router as reports_router
 
 
@@ -100,6 +101,7 @@ def create_app(settings: SubsidySettings, links: ServiceLinks | None = None) -> 
         bank_router,
         reconciliation_router,
         reports_router,
+        reports_internal_router,
     ):
         app.include_router(router)
     app.include_router(audit_router(AuditRecord, contract.NAME))

@@ -24,9 +24,12 @@ PUBLIC_PATH_PREFIXES = (
     "/api/v1/reports",
 )
 EVENTS_SCOPE = "subsidy:events"
+REPORTS_SCOPE = "subsidy:reports"
+"""Internal reads of paid totals (the registry's monthly report) by other services' clients."""
 CLIENT_SCOPES: tuple[str, ...] = (eligibility.EVENTS_SCOPE, registry.EVENTS_SCOPE, registry.PAYEE_SCOPE)
 
 PAYMENT_STATUS_CHANGED = "payment.status_changed"
+PAID_BY_PROGRAM_PATH = "/internal/v1/reports/paid-by-program"
 
 
 class PaymentStatusChanged(BaseModel):
@@ -40,7 +43,28 @@ class PaymentStatusChanged(BaseModel):
     changed_at: dt.datetime
 
 
+class ProgramMonthPaid(BaseModel):
+    """What one program paid (已支付, settled) into a region in one month (YYYY-MM, China time)."""
+
+    program_code: str
+    program_name_zh: str
+    month: str
+    payments: int
+    paid_fen: int
+
+
 class SubsidyClient(ServiceClient):
     """Typed client for the subsidy service's internal API; `events()` is the payment feed."""
 
     service_name = NAME
+
+    async def paid_by_program(
+        self, region_code: str, first_month: str, last_month: str
+    ) -> list[ProgramMonthPaid]:
+        """Paid totals in fen per program and month for a region, months inclusive (subsidy:reports)."""
+        response = await self._get(
+            PAID_BY_PROGRAM_PATH,
+            {"region_code": region_code, "from_month": first_month, "to_month": last_month},
+        )
+        response.raise_for_status()
+        return [ProgramMonthPaid.model_validate(row) for row in response.json()]

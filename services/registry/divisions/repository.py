@@ -25,3 +25,9 @@ async def children(session: AsyncSession, code: str) -> Sequence[Division]:
         select(Division).where(Division.parent_code == code).order_by(Division.code)
     )
     return result.scalars().all()
+
+
+async def within(session: AsyncSession, low: str, high: str) -> dict[str, Division]:
+    """Every division whose code lies in [low, high] (a county's townships and villages), by code."""
+    result = await session.execute(select(Division).where(Division.code.between(low, high)))
+    return {division.code: division for division in result.scalars().all()}

@@ -3,8 +3,9 @@
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.regions import region_filter
@@ -33,9 +34,9 @@ async def get(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def short_of_income_measures(
-    session: AsyncSession, prefix: str, on: dt.date, required: int
-) -> Sequence[tuple[Household, int]]:
+def _short_of_income_measures(
+    prefix: str, on: dt.date, required: int
+) -> tuple[Select[*tuple[Any, ...]], ColumnElement[int]]:
     """Registered and exited households with fewer than `required` income measures in force on `on`."""
     counts = (
         select(HelpMeasure.household_id, func.count().label("measures"))
@@ -44,14 +45,31 @@ async def short_of_income_measures(
         .subquery()
     )
     measures = func.coalesce(counts.c.measures, 0)
-    result = await session.execute(
-        select(Household, measures)
+    query = (
+        select(Household.id)
         .outerjoin(counts, counts.c.household_id == Household.id)
         .where(
             region_filter(Household.village_code, (prefix,)),
             Household.status.in_(("registered", "exited")),
             measures < required,
         )
-        .order_by(Household.village_code, Household.head_name)
+    )
+    return query, measures
+
+
+async def short_of_income_measures(
+    session: AsyncSession, prefix: str, on: dt.date, required: int
+) -> Sequence[tuple[Household, int]]:
+    """The households short of income measures, with how many they have."""
+    query, measures = _short_of_income_measures(prefix, on, required)
+    result = await session.execute(
+        query.with_only_columns(Household, measures).order_by(Household.village_code, Household.head_name)
     )
     return [(row[0], int(row[1])) for row in result.all()]
+
+
+async def short_of_income_measures_count(
+    session: AsyncSession, prefix: str, on: dt.date, required: int
+) -> int:
+    query, _ = _short_of_income_measures(prefix, on, required)
+    return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import Select, Uuid, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kit.regions import region_filter
+from services.kit.regions import region_filter, region_prefix
 from services.registry.models import Household, Member, QualityFinding, QualityRun
 
 FINDING_COLUMNS = ["household_id", "village_code", "member_id", "observed", "rule", "run_id"]
@@ -56,9 +56,9 @@ async def get(session: AsyncSession, run_id: uuid.UUID, prefixes: tuple[str, ...
     return result.scalar_one_or_none()
 
 
-async def latest_done_covering(session: AsyncSession, village_code: str) -> QualityRun | None:
-    """The newest finished run whose region contains the village."""
-    candidates = [village_code[:length].ljust(12, "0") for length in (2, 4, 6, 9, 12)] + ["000000000000"]
+async def latest_done_covering(session: AsyncSession, region_code: str) -> QualityRun | None:
+    """The newest finished run whose region contains the whole region (a village, township or county)."""
+    candidates = [region_code[:length].ljust(12, "0") for length in (2, 4, 6, 9, 12)] + ["000000000000"]
     result = await session.execute(
         select(QualityRun)
         .where(QualityRun.status == "done", QualityRun.region_code.in_(candidates))
@@ -68,12 +68,27 @@ async def latest_done_covering(session: AsyncSession, village_code: str) -> Qual
     return result.scalar_one_or_none()
 
 
-async def rule_counts(session: AsyncSession, run_id: uuid.UUID, village_code: str | None) -> dict[str, int]:
-    stmt = select(QualityFinding.rule, func.count()).where(QualityFinding.run_id == run_id)
-    if village_code is not None:
-        stmt = stmt.where(QualityFinding.village_code == village_code)
-    result = await session.execute(stmt.group_by(QualityFinding.rule))
+async def rule_counts(session: AsyncSession, run_id: uuid.UUID, region_code: str) -> dict[str, int]:
+    """A run's findings in a region (a village, township or county) by rule."""
+    result = await session.execute(
+        select(QualityFinding.rule, func.count())
+        .where(
+            QualityFinding.run_id == run_id,
+            region_filter(QualityFinding.village_code, (region_prefix(region_code),)),
+        )
+        .group_by(QualityFinding.rule)
+    )
     return {row[0]: int(row[1]) for row in result.all()}
+
+
+async def households_with_findings(session: AsyncSession, run_id: uuid.UUID, region_code: str) -> int:
+    result = await session.execute(
+        select(func.count(func.distinct(QualityFinding.household_id))).where(
+            QualityFinding.run_id == run_id,
+            region_filter(QualityFinding.village_code, (region_prefix(region_code),)),
+        )
+    )
+    return int(result.scalar_one())
 
 
 async def village_findings(

@@ -1,11 +1,13 @@
 """Report queries: payments grouped by program, village and month; a household's ledger lines."""
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from services.kit.regions import region_filter
 from services.subsidy.models import (
@@ -18,17 +20,17 @@ from services.subsidy.models import (
 )
 
 
-def _month(session: AsyncSession) -> ColumnElement[str]:
-    """The payment's month in China time (月报 follow the local calendar)."""
+def _month(session: AsyncSession, instant: QueryableAttribute[Any]) -> ColumnElement[str]:
+    """The month of an instant in China time (月报 follow the local calendar)."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("Asia/Shanghai", Payment.created_at), "YYYY-MM")
-    return func.strftime("%Y-%m", func.datetime(Payment.created_at, "+8 hours"))
+        return func.to_char(func.timezone("Asia/Shanghai", instant), "YYYY-MM")
+    return func.strftime("%Y-%m", func.datetime(instant, "+8 hours"))
 
 
 async def payments_by_program_village_month(
     session: AsyncSession, prefixes: tuple[str, ...], year: int | None, program_id: uuid.UUID | None
 ) -> Sequence[Any]:
-    month = _month(session).label("month")
+    month = _month(session, Payment.created_at).label("month")
     paid = Payment.status == "paid"
     stmt = (
         select(
@@ -56,6 +58,32 @@ async def payments_by_program_village_month(
         stmt = stmt.where(Program.year == year)
     if program_id is not None:
         stmt = stmt.where(Program.id == program_id)
+    return (await session.execute(stmt)).all()
+
+
+async def paid_by_program_month(
+    session: AsyncSession, prefix: str, start: dt.datetime, end: dt.datetime
+) -> Sequence[Any]:
+    """Settled (paid) payments into villages under `prefix`, settled in [start, end), by program and month."""
+    month = _month(session, Payment.settled_at).label("month")
+    stmt = (
+        select(
+            Program.code,
+            Program.name_zh,
+            month,
+            func.count().label("payments"),
+            func.sum(Payment.amount_fen).label("paid_fen"),
+        )
+        .join(Program, Program.id == Payment.program_id)
+        .where(
+            region_filter(Payment.village_code, (prefix,)),
+            Payment.status == "paid",
+            Payment.settled_at >= start,
+            Payment.settled_at < end,
+        )
+        .group_by(Program.code, Program.name_zh, literal_column("month"))
+        .order_by(literal_column("month"), Program.code)
+    )
     return (await session.execute(stmt)).all()
 
 

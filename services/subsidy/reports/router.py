@@ -3,14 +3,18 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from services.kit.auth import PrincipalDep
+from services.kit.auth import Principal, PrincipalDep, require_scope
 from services.kit.database import SessionDep
+from services.kit.schemas import DivisionCode
+from services.subsidy import contract
 from services.subsidy.reports import service
 from services.subsidy.schemas import HouseholdLedgerOut, PaymentReportRow
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports / 报表"])
+internal_router = APIRouter(tags=["internal / 内部"])
+Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
 @router.get(
@@ -36,3 +40,18 @@ async def household_ledger(
     household_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> HouseholdLedgerOut:
     return await service.household_ledger(session, household_id, principal)
+
+
+@internal_router.get(
+    contract.PAID_BY_PROGRAM_PATH,
+    response_model=list[contract.ProgramMonthPaid],
+    summary="Paid totals by program and month for a region, for other services / 按项目、月统计已支付(内部)",
+)
+async def paid_by_program(
+    region_code: DivisionCode,
+    from_month: Month,
+    to_month: Month,
+    session: SessionDep,
+    _principal: Annotated[Principal, Depends(require_scope(contract.REPORTS_SCOPE))],
+) -> list[contract.ProgramMonthPaid]:
+    return await service.paid_by_program(session, region_code, from_month, to_month)

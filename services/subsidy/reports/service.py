@@ -1,13 +1,21 @@
 """Reports: payments by program, village and month (月报); a household's ledger (户台账)."""
 
+import datetime as dt
 import uuid
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.auth import Principal
-from services.kit.errors import NotFound
+from services.kit.errors import FieldError, NotFound, Unprocessable
+from services.kit.regions import region_prefix
+from services.subsidy.contract import ProgramMonthPaid
 from services.subsidy.reports import repository
 from services.subsidy.schemas import HouseholdLedgerLine, HouseholdLedgerOut, PaymentReportRow
+
+# The calendar months are counted in: the same as the repository's month of an instant.
+CALENDAR = ZoneInfo("Asia/Shanghai")
+MOST_MONTHS = 24
 
 KIND_LABELS = {
     "payment_commitment": "安排发放",
@@ -36,6 +44,41 @@ async def payments_report(
             paid_fen=int(row.paid_fen),
             pending_fen=int(row.pending_fen),
             failed_count=int(row.failed_count),
+        )
+        for row in rows
+    ]
+
+
+def _month_number(month: str) -> int:
+    year, number = (int(part) for part in month.split("-"))
+    return year * 12 + number - 1
+
+
+def _month_start(number: int) -> dt.datetime:
+    return dt.datetime(number // 12, number % 12 + 1, 1, tzinfo=CALENDAR).astimezone(dt.UTC)
+
+
+async def paid_by_program(
+    session: AsyncSession, region_code: str, first_month: str, last_month: str
+) -> list[ProgramMonthPaid]:
+    """Settled payments (已支付) per program and month for a region, for the registry's monthly report."""
+    first, last = _month_number(first_month), _month_number(last_month)
+    if not 0 <= last - first < MOST_MONTHS:
+        raise Unprocessable(
+            f"to_month must not be before from_month, and at most {MOST_MONTHS} months are reported.",
+            f"截止月份不能早于起始月份,且最多统计{MOST_MONTHS}个月。",
+            fields=[FieldError(loc=["query", "to_month"], message="out of range", message_zh="超出范围")],
+        )
+    rows = await repository.paid_by_program_month(
+        session, region_prefix(region_code), _month_start(first), _month_start(last + 1)
+    )
+    return [
+        ProgramMonthPaid(
+            program_code=row.code,
+            program_name_zh=row.name_zh,
+            month=row.month,
+            payments=int(row.payments),
+            paid_fen=int(row.paid_fen),
         )
         for row in rows
     ]
