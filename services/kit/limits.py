@@ -39,13 +39,22 @@ def has_nul_character(scope: Scope) -> bool:
     return "\x00" in scope["path"] or bool(_NUL_IN_URL.search(scope.get("query_string", b"")))
 
 
+_CONTROL_IN_PATH = re.compile(r"[\x01-\x1f\x7f]")
+
+
+def has_control_character_in_path(scope: Scope) -> bool:
+    """A control character in the path: no resource is named so, and no URL may carry it onward."""
+    return bool(_CONTROL_IN_PATH.search(scope["path"]))
+
+
 def json_has_nul_character(body: bytes) -> bool:
     return b"\x00" in body or b"\\u0000" in body
 
 
 class RequestLimitsMiddleware:
     """413 for bodies over `max_body_bytes`, 400 for JSON nested deeper than `max_json_depth`,
-    400 for a NUL character in the path, the query or a JSON body (no database can store it)."""
+    400 for a NUL character in the path, the query or a JSON body (no database can store it)
+    and for any other control character in the path."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, max_json_depth: int) -> None:
         self.app = app
@@ -58,6 +67,12 @@ class RequestLimitsMiddleware:
             return
         if has_nul_character(scope):
             await self._nul_character(scope, receive, send)
+            return
+        if has_control_character_in_path(scope):
+            response = error_response(
+                400, "control_character", "The path contains a control character.", "路径中含有控制字符。"
+            )
+            await response(scope, receive, send)
             return
         if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)

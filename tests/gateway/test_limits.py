@@ -119,3 +119,13 @@ async def test_nul_characters_are_refused_before_any_database_sees_them(gateway:
         assert response.status_code == 400, response.text
         assert response.json()["error"] == "nul_character"
     assert (await gateway.http.get("/api/v1/users?limit=1", headers=admin)).status_code == 200
+
+
+async def test_control_characters_in_a_path_are_refused_not_forwarded(gateway: Gateway) -> None:
+    """Fuzzing found a control character in a path turning into a 500 when the gateway forwarded it."""
+    admin = auth(gateway.system.admin_token)
+    for path in ("/api/v1/payments/a%11b", "/api/v1/households/%0A", "/api/v1/users/x%7F"):
+        response = await gateway.http.get(path, headers=admin)
+        assert response.status_code == 400, response.text
+        assert response.json()["error"] == "control_character"
+        assert response.json()["request_id"]
