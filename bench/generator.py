@@ -22,6 +22,18 @@ GIVEN = "明华国建军平志伟芳秀英玉兰桂珍德成文海山林春梅�
 COUNTIES = ("522627", "522628", "522629", "522630")  # 天柱、锦屏、剑河、台江 (黔东南)
 STRUCTURES = ("砖混", "砖木", "木结构", "土木", "石木")
 BANKS = ("贵州省农村信用社", "中国农业银行", "中国邮政储蓄银行")
+COUNTY_FILE_HEADERS = (
+    "行政区划代码", "户主姓名", "户主身份证号码", "姓名", "身份证号码", "性别", "出生日期", "与户主关系",
+    "劳动能力", "人均纯收入", "工资性收入", "生产经营性收入", "财产性收入", "转移性收入", "生产经营性支出",
+    "致贫原因", "住房结构", "住房面积", "住房安全等级", "饮水安全", "开户银行", "银行账号",
+)  # fmt: skip
+"""A county's 建档立卡 spreadsheet: one row per member, the household's columns on the head's row."""
+LABELS = {
+    "male": "男", "female": "女", "head": "户主", "spouse": "配偶", "child": "子女", "parent": "父母",
+    "grandchild": "孙子女", "normal": "普通劳动力", "skilled": "技能劳动力", "lost": "丧失劳动力",
+    "none": "无劳动力",
+}  # fmt: skip
+CAUSES = ("因病", "因残", "因学", "缺技术", "缺劳力", "缺资金")
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,35 @@ class SyntheticHousehold:
             "housing": dict(self.housing),
             "bank_account": dict(self.bank_account),
         }
+
+    def county_rows(self) -> list[tuple[Any, ...]]:
+        """The household as the rows of a county's spreadsheet (COUNTY_FILE_HEADERS; amounts in yuan)."""
+        income = self.income
+        net = sum(value for name, value in income.items() if name != "production_cost_fen")
+        per_capita = (net - income["production_cost_fen"]) // len(self.members)
+        head = self.members[0]
+        household = (
+            per_capita / 100, income["wages_fen"] / 100, income["production_net_fen"] / 100,
+            income["property_fen"] / 100, income["transfer_fen"] / 100, income["production_cost_fen"] / 100,
+            CAUSES[self.key.int % len(CAUSES)], self.housing["structure"], self.housing["area_m2"],
+            self.housing["safety_grade"], "是" if self.housing["drinking_water_safe"] else "否",
+            self.bank_account["bank_name"], self.bank_account["account_number"],
+        )  # fmt: skip
+        return [
+            (
+                self.village_code,
+                head.name,
+                head.id_number,
+                member.name,
+                member.id_number,
+                LABELS[member.sex],
+                member.birth_date,
+                LABELS[member.relation],
+                LABELS[member.labour_capacity],
+                *(household if position == 0 else (None,) * len(household)),
+            )
+            for position, member in enumerate(self.members)
+        ]
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
-from sqlalchemy import String, Text, func, select, update
+from sqlalchemy import String, Text, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -59,9 +59,7 @@ def record_audit(
     """Add an audit record to the current transaction (it commits or rolls back with the change)."""
     session.add(
         model(  # type: ignore[call-arg]
-            actor=actor_name or (actor.subject if actor else "anonymous"),
-            actor_roles=",".join(sorted(actor.roles)) if actor else "",
-            actor_regions=",".join(actor.regions) if actor else "",
+            **_actor_values(actor, actor_name),
             action=action,
             entity_type=entity_type,
             entity_id=entity_id,
@@ -70,6 +68,42 @@ def record_audit(
             reason=reason,
             request_id=current_request_id(),
         )
+    )
+
+
+def _actor_values(actor: Principal | None, actor_name: str | None = None) -> dict[str, str]:
+    return {
+        "actor": actor_name or (actor.subject if actor else "anonymous"),
+        "actor_roles": ",".join(sorted(actor.roles)) if actor else "",
+        "actor_regions": ",".join(actor.regions) if actor else "",
+    }
+
+
+async def record_audits(
+    session: AsyncSession,
+    model: type[AuditMixin],
+    *,
+    actor: Principal,
+    action: str,
+    entity_type: str,
+    reason: str,
+    entries: list[tuple[str, dict[str, Any]]],
+) -> None:
+    """Add many records of one action (entity id, detail) in one bulk insert, in the current transaction."""
+    if not entries:
+        return
+    common = {
+        **_actor_values(actor),
+        "action": action,
+        "entity_type": entity_type,
+        "outcome": "ok",
+        "reason": reason,
+        "request_id": current_request_id(),
+        "at": utcnow(),
+    }
+    await session.execute(
+        insert(model.__table__),  # type: ignore[attr-defined]
+        [{**common, "entity_id": entity_id, "detail": detail} for entity_id, detail in entries],
     )
 
 

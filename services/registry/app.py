@@ -23,6 +23,7 @@ from services.registry.households.identity import PiiVault
 from services.registry.households.router import internal_router as households_internal
 from services.registry.households.router import members_router
 from services.registry.households.router import router as households_router
+from services.registry.imports.router import router as imports_router
 from services.registry.measures.router import household_router as measures_household_router
 from services.registry.measures.router import router as measures_router
 from services.registry.models import AuditRecord, ConsumerCursor, OutboxEvent
@@ -97,6 +98,7 @@ def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) ->
     app.include_router(sync_router)
     app.include_router(credit_checks_router)
     app.include_router(audit_router(AuditRecord, contract.NAME))
+    app.include_router(imports_router)
     app.include_router(households_router)
     app.include_router(households_internal)
     app.include_router(members_router)

@@ -252,7 +252,7 @@ def check(definition: FormDefinition, survey: SurveySubmit) -> Findings:
 
 def _derived(key: str, survey: SurveySubmit) -> Decimal | None:
     if key == "per_capita_net_income_fen":
-        return Decimal(per_capita_net_income(survey))
+        return Decimal(per_capita_net_income(survey.income, len(survey.members)))
     return survey.housing.area_m2 / len(survey.members)
 
 

@@ -21,17 +21,22 @@ class InvalidIdNumber(ValueError):
         self.message_zh = message_zh
 
 
-def check_id_number(number: str, birth_date: dt.date, sex: Sex) -> str:
-    """The normalised number, if valid and consistent with birth date and sex."""
+def id_number_facts(number: str) -> tuple[str, dt.date, Sex]:
+    """The normalised number with the birth date and sex it encodes, if valid (GB 11643)."""
     try:
         normalised = ric.validate(number)
     except ValidationError as exc:
         raise InvalidIdNumber(
             "ID number is not valid (GB 11643).", "身份证号码无效(校验位或出生日期不符)。"
         ) from exc
-    if ric.get_birth_date(normalised) != birth_date:
+    return normalised, ric.get_birth_date(normalised), Sex.MALE if int(normalised[16]) % 2 else Sex.FEMALE
+
+
+def check_id_number(number: str, birth_date: dt.date, sex: Sex) -> str:
+    """The normalised number, if valid and consistent with birth date and sex."""
+    normalised, id_birth_date, id_sex = id_number_facts(number)
+    if id_birth_date != birth_date:
         raise InvalidIdNumber("Birth date does not match the ID number.", "出生日期与身份证号码不一致。")
-    id_sex = Sex.MALE if int(normalised[16]) % 2 else Sex.FEMALE
     if id_sex != sex:
         raise InvalidIdNumber("Sex does not match the ID number.", "性别与身份证号码不一致。")
     return normalised

@@ -33,7 +33,9 @@ from services.registry.schemas import (
     HouseholdRevise,
     HouseholdSnapshotOut,
     HouseholdVersionOut,
+    IncomeIn,
     MemberDetails,
+    MemberIn,
     MemberLookupOut,
     MemberOut,
     MemberRevise,
@@ -59,9 +61,8 @@ REVEAL_ROLES = (Role.VILLAGE_OFFICER, Role.TOWNSHIP_REVIEWER, Role.COUNTY_APPROV
 DUPLICATE_OPEN = "open"
 
 
-def per_capita_net_income(survey: SurveySubmit) -> int:
+def per_capita_net_income(income: IncomeIn, member_count: int) -> int:
     """(wages + production net + property + transfers − production costs) / members, in fen (人均纯收入)."""
-    income = survey.income
     net = (
         income.wages_fen
         + income.production_net_fen
@@ -69,18 +70,18 @@ def per_capita_net_income(survey: SurveySubmit) -> int:
         + income.transfer_fen
         - income.production_cost_fen
     )
-    return net // len(survey.members)
+    return net // member_count
 
 
 def mask_account(number: str) -> str:
     return "*" * (len(number) - 4) + number[-4:]
 
 
-def validated_members(survey: SurveySubmit) -> list[str]:
+def validated_members(members: Sequence[MemberIn]) -> list[str]:
     """Normalised ID numbers, in member order; 422 listing every bad field otherwise."""
     problems: list[FieldError] = []
     numbers: list[str] = []
-    for position, member in enumerate(survey.members):
+    for position, member in enumerate(members):
         try:
             numbers.append(check_id_number(member.id_number, member.birth_date, member.sex))
         except InvalidIdNumber as exc:
@@ -92,7 +93,7 @@ def validated_members(survey: SurveySubmit) -> list[str]:
                     message_zh=exc.message_zh,
                 )
             )
-    heads = [m for m in survey.members if m.relation is Relation.HEAD]
+    heads = [m for m in members if m.relation is Relation.HEAD]
     if len(heads) != 1:
         problems.append(
             FieldError(
@@ -429,7 +430,7 @@ async def apply_survey(
 
     The caller has locked `household` and checked the survey's base version (see `ensure_current`).
     """
-    numbers = validated_members(survey)
+    numbers = validated_members(survey.members)
     indexes = [vault.blind_index(number) for number in numbers]
     await _refuse_members_of_other_households(session, indexes, household, principal)
     head = next(m for m in survey.members if m.relation is Relation.HEAD)
@@ -442,7 +443,7 @@ async def apply_survey(
         "property_fen": survey.income.property_fen,
         "transfer_fen": survey.income.transfer_fen,
         "production_cost_fen": survey.income.production_cost_fen,
-        "per_capita_net_income_fen": per_capita_net_income(survey),
+        "per_capita_net_income_fen": per_capita_net_income(survey.income, len(survey.members)),
         "housing_structure": survey.housing.structure,
         "housing_area_m2": survey.housing.area_m2,
         "housing_safety_grade": survey.housing.safety_grade.value,

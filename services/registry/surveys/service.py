@@ -217,7 +217,7 @@ async def _checked(
     evidence_errors, evidence_warnings = evidence_findings(survey, context)
     errors = [*findings.errors, *evidence_errors]
     try:
-        validated_members(survey)
+        validated_members(survey.members)
     except Unprocessable as exc:
         errors.extend(exc.fields or [])
     if errors:

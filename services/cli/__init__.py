@@ -1,0 +1,1 @@
+"""The admins' command line (管理命令行): `python -m services.cli` or `fupin`."""
