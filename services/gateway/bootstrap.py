@@ -6,8 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.auth.passwords import Passwords
+from services.gateway.config import GatewaySettings
 from services.gateway.models import ApiClient, User
 from services.gateway.routing.table import SERVICE_SCOPES
+from services.gateway.users.service import check_password_policy
 from services.kit.auth import Role
 from services.kit.database import Database
 from services.kit.tokens import hash_opaque_token
@@ -41,9 +43,14 @@ async def register_service_clients(session: AsyncSession, clients: dict[str, str
 
 
 async def ensure_admin(
-    database: Database, passwords: Passwords, username: str, password: str | None
+    database: Database, settings: GatewaySettings, username: str, password: str | None
 ) -> str | None:
-    """Create the first admin when no admin exists; returns the generated password, if one was made."""
+    """Create the first admin when no admin exists; returns the generated password, if one was made.
+
+    A chosen password must meet the same policy as any other (raises `Unprocessable` otherwise).
+    """
+    if password:
+        check_password_policy(password, username, settings)
     async with database.sessionmaker() as session, session.begin():
         users = (await session.execute(select(User))).scalars().all()
         if any(Role.ADMIN.value in user.roles for user in users):
@@ -55,7 +62,7 @@ async def ensure_admin(
             User(
                 username=username,
                 display_name="系统管理员",
-                password_hash=await passwords.hash(password),
+                password_hash=await Passwords(settings).hash(password),
                 roles=[Role.ADMIN.value],
                 regions=[],
             )

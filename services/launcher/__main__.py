@@ -7,21 +7,27 @@ from typing import Annotated
 
 import typer
 
-from services.gateway.auth.passwords import Passwords
 from services.gateway.bootstrap import ensure_admin
 from services.gateway.config import GatewaySettings
 from services.kit.database import Database
+from services.kit.errors import AppError
 from services.kit.migrations import SERVICES, upgrade
 from services.launcher import embedded
 
 cli = typer.Typer(help="Fupin launcher / 扶贫平台启动器", no_args_is_help=False, add_completion=False)
 
 
+def refused(error: AppError) -> typer.Exit:
+    """A start-up setting the rules refuse (say, a weak FUPIN_ADMIN_PASSWORD): say why, exit 2."""
+    typer.echo(f"{error.detail_zh or ''} {error.detail}".strip(), err=True)
+    return typer.Exit(2)
+
+
 @cli.callback(invoke_without_command=True)
 def main(ctx: typer.Context) -> None:
     """Without a command: run the embedded system."""
     if ctx.invoked_subcommand is None:
-        embedded.run(Path(os.environ.get("FUPIN_DATA_DIR", "data")), "127.0.0.1", 8000, 8001)
+        run(Path(os.environ.get("FUPIN_DATA_DIR", "data")))
 
 
 @cli.command()
@@ -34,7 +40,10 @@ def run(
     bank_port: int = 8001,
 ) -> None:
     """Run all four services in one process on SQLite, with the bank simulator (一键运行)."""
-    embedded.run(data_dir, host, port, bank_port)
+    try:
+        embedded.run(data_dir, host, port, bank_port)
+    except AppError as error:
+        raise refused(error) from error
 
 
 @cli.command()
@@ -50,14 +59,17 @@ def prepare() -> None:
         try:
             return await ensure_admin(
                 database,
-                Passwords(settings),
+                settings,
                 os.environ.get("FUPIN_ADMIN_USERNAME", "admin"),
                 os.environ.get("FUPIN_ADMIN_PASSWORD"),
             )
         finally:
             await database.dispose()
 
-    generated = asyncio.run(admin())
+    try:
+        generated = asyncio.run(admin())
+    except AppError as error:
+        raise refused(error) from error
     if generated:
         typer.echo(f"first admin: admin / {generated} (shown once)")
 

@@ -9,7 +9,6 @@ import uvicorn
 from rich.console import Console
 from rich.panel import Panel
 
-from services.gateway.auth.passwords import Passwords
 from services.gateway.bootstrap import ensure_admin
 from services.gateway.config import GatewaySettings
 from services.kit.migrations import SERVICES
@@ -34,7 +33,7 @@ async def serve(data_dir: Path, host: str, port: int, bank_port: int) -> None:
     gateway = system.gateway
     generated = await ensure_admin(
         gateway.state.database,
-        Passwords(GatewaySettings(database_url=urls["gateway"])),
+        GatewaySettings(database_url=urls["gateway"]),
         os.environ.get("FUPIN_ADMIN_USERNAME", "admin"),
         os.environ.get("FUPIN_ADMIN_PASSWORD"),
     )

@@ -4,7 +4,7 @@ import uuid
 
 from services.kit.limits import RateLimiter
 from tests.gateway.conftest import VILLAGE_A, Gateway
-from tests.support.system import auth
+from tests.support.system import ADMIN_PASSWORD, auth
 
 
 async def test_each_person_has_a_quota_and_is_told_when_to_retry(gateway: Gateway) -> None:
@@ -44,7 +44,7 @@ async def test_login_flooding_is_cut_off_per_address(gateway: Gateway) -> None:
     assert 8 <= first_refusal <= 10
     assert set(statuses[:first_refusal]) == {401}
     assert set(statuses[first_refusal:]) == {429}
-    flood = await gateway.login("admin", "Admin-pass-2026")
+    flood = await gateway.login("admin", ADMIN_PASSWORD)
     assert flood.status_code == 429
     assert "retry-after" in flood.headers
     # A flood leaves one audit record per window, not one per request.

@@ -14,7 +14,7 @@ from services.gateway.models import SigningKeyRecord
 from services.kit.tokens import generate_signing_key, issue_token
 from tests.gateway import forge
 from tests.gateway.conftest import VILLAGE_A, Gateway
-from tests.support.system import RunningSystem, auth
+from tests.support.system import ADMIN_PASSWORD, RunningSystem, auth
 
 HOUSEHOLD_PATH = f"/api/v1/households/{uuid.uuid4()}"
 
@@ -105,7 +105,7 @@ async def test_our_kid_with_a_stranger_key_is_refused(system: RunningSystem) -> 
 
 
 async def test_access_tokens_live_fifteen_minutes(gateway: Gateway) -> None:
-    response = await gateway.login("admin", "Admin-pass-2026")
+    response = await gateway.login("admin", ADMIN_PASSWORD)
     assert response.json()["expires_in"] == 900
     token = response.json()["access_token"]
     key = gateway.app.state.key_ring.signing_key()

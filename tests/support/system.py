@@ -10,13 +10,12 @@ from typing import Any, TypeVar
 import httpx
 import uvicorn
 
-from services.gateway.auth.passwords import Passwords
 from services.gateway.bootstrap import ensure_admin
 from services.gateway.config import GatewaySettings
 from services.launcher.system import System, SystemSecrets, build_system
 from tests.support.bank import BankControl, free_port
 
-ADMIN_PASSWORD = "Admin-pass-2026"
+ADMIN_PASSWORD = "Root-pass-2026"
 PASSWORD = "Fupin-test-2026"
 T = TypeVar("T")
 
@@ -96,7 +95,7 @@ async def running_system(
     )
     await ensure_admin(
         system.gateway.state.database,
-        Passwords(GatewaySettings(database_url=database_urls["gateway"])),
+        GatewaySettings(database_url=database_urls["gateway"]),
         "admin",
         ADMIN_PASSWORD,
     )
