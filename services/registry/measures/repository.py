@@ -69,7 +69,9 @@ async def short_of_income_measures(
 
 
 async def short_of_income_measures_count(
-    session: AsyncSession, prefix: str, on: dt.date, required: int
+    session: AsyncSession, prefix: str, on: dt.date, required: int, created_before: dt.datetime
 ) -> int:
+    """How many are short among the households already on file at `created_before`."""
     query, _ = _short_of_income_measures(prefix, on, required)
+    query = query.where(Household.created_at < created_before)
     return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)

@@ -110,7 +110,14 @@ async def under_visited(
 
 
 async def under_visited_count(
-    session: AsyncSession, prefix: str, first_day: dt.date, last_day: dt.date, required: int
+    session: AsyncSession,
+    prefix: str,
+    first_day: dt.date,
+    last_day: dt.date,
+    required: int,
+    created_before: dt.datetime,
 ) -> int:
+    """How many are under-visited among the households already on file at `created_before`."""
     query, _ = _under_visited((prefix,), first_day, last_day, required)
+    query = query.where(Household.created_at < created_before)
     return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)

@@ -2,7 +2,8 @@
 
 Households by status at each month's end come from the status history: today's statuses with every
 later change undone. Visits and income measures follow the lists of /visits/under-visited and
-/measures/short month by month; the money paid comes from the subsidy service.
+/measures/short (households registered or exited now) month by month, among the households already on
+file at the month's end; the money paid comes from the subsidy service.
 """
 
 import datetime as dt
@@ -112,14 +113,19 @@ async def _help_gaps(
     """Per month: (required, households) visited less than required, and short of income measures."""
     prefix = region_prefix(region_code)
     visits, short = [], []
-    for first_day, last_day in zip(months.first_days, months.last_days, strict=True):
+    for first_day, last_day, end in zip(months.first_days, months.last_days, months.bounds[1:], strict=True):
         required = await parameters.integer(session, "visit_min_per_month", region_code, first_day)
         visits.append(
-            (required, await pairings.under_visited_count(session, prefix, first_day, last_day, required))
+            (
+                required,
+                await pairings.under_visited_count(session, prefix, first_day, last_day, required, end),
+            )
         )
         on = min(last_day, today)
         required = await parameters.integer(session, "min_income_measures", region_code, on)
-        short.append((required, await measures.short_of_income_measures_count(session, prefix, on, required)))
+        short.append(
+            (required, await measures.short_of_income_measures_count(session, prefix, on, required, end))
+        )
     return visits, short
 
 
