@@ -8,6 +8,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from services.kit.http import ServiceLinks
+from services.registry.models import Household, HouseholdStatusChange
 from tests.registry.reporting import exit_household, notices_take_no_days, registered, revoke_household
 from tests.registry.support import COUNTY, county, idempotent, make_staff, submit_survey
 from tests.support.bank import free_port
@@ -306,3 +307,87 @@ async def test_monthly_report_is_region_scoped_and_validates_the_month(system: R
     assert down.json()["request_id"]
     client._links = links
     assert (await api.http.get(path, headers=auth(staff_a.cadre))).status_code == 200
+
+
+def _months_ago(today: dt.date, months: int) -> dt.datetime:
+    """Noon in Beijing on the 12th, `months` months before this one."""
+    number = today.year * 12 + today.month - 1 - months
+    return dt.datetime(number // 12, number % 12 + 1, 12, 4, tzinfo=dt.UTC)
+
+
+async def test_past_months_are_rebuilt_from_the_status_history(any_system: RunningSystem) -> None:
+    """Households filed over the past year (written as the history has them); each month's end rebuilt."""
+    system = any_system
+    today = system.app("registry").state.clock.today()
+    village = "522627003201"
+    # created, status now, then (from, to, months ago) for each change
+    histories: list[tuple[int, str, list[tuple[str, str, int]]]] = [
+        (14, "registered", [("applicant", "registered", 13)]),
+        (6, "exited", [("applicant", "registered", 5), ("registered", "exited", 2)]),
+        (4, "registered", [("applicant", "registered", 3)]),
+        (1, "applicant", []),
+        (
+            5,
+            "registered",
+            [("applicant", "registered", 4), ("registered", "exited", 3), ("exited", "registered", 1)],
+        ),
+    ]
+    database = system.app("registry").state.database
+    async with database.sessionmaker() as session, session.begin():
+        for n, (created, status, changes) in enumerate(histories):
+            household = Household(
+                village_code=village,
+                status=status,
+                category="general_poor",
+                head_name=f"户主{n}",
+                member_count=3,
+                created_at=_months_ago(today, created),
+            )
+            session.add(household)
+            await session.flush()
+            for version, (before, after, ago) in enumerate(changes, start=2):
+                session.add(
+                    HouseholdStatusChange(
+                        household_id=household.id,
+                        household_version=version,
+                        from_status=before,
+                        to_status=after,
+                        changed_at=_months_ago(today, ago),
+                        changed_by="history",
+                        reason="历史数据",
+                    )
+                )
+
+    async def report(month: str | None = None) -> dict[str, Any]:
+        r = await system.api.http.get(
+            f"/api/v1/registry/monthly-reports/{village}",
+            params={"month": month} if month else {},
+            headers=auth(system.admin_token),
+        )
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    def figures(body: dict[str, Any]) -> list[tuple[int, ...]]:
+        keys = ("registered", "exited", "entered", "relapsed", "exits")
+        return [tuple(month[key] for key in keys) for month in body["trend"]]
+
+    this_month = await report()
+    # Oldest first: (registered and exited at the month's end, entered, relapsed, exits in the month).
+    assert figures(this_month) == [
+        *[(1, 0, 0, 0, 0)] * 6,
+        (2, 0, 1, 0, 0),  # 5 months ago: one registered
+        (3, 0, 1, 0, 0),  # 4: another
+        (3, 1, 1, 0, 1),  # 3: a third registered, one exited
+        (2, 2, 0, 0, 1),  # 2: another exited
+        (3, 1, 0, 1, 0),  # 1: one relapsed (返贫)
+        (3, 1, 0, 0, 0),
+    ]
+    by_status = {row["status"]: row["households"] for row in this_month["households_by_status"]}
+    assert (by_status["applicant"], by_status["registered"], by_status["exited"]) == (1, 3, 1)
+
+    # A past month's report ends there: the changes after it are undone.
+    past = await report(_months_ago(today, 2).strftime("%Y-%m"))
+    assert figures(past)[-1] == (2, 2, 0, 0, 1)
+    by_status = {row["status"]: row["households"] for row in past["households_by_status"]}
+    assert (by_status["applicant"], by_status["registered"], by_status["exited"]) == (0, 2, 2)
+    assert {row["kind"]: row["households"] for row in past["movements"]}["exits"] == 1
