@@ -289,12 +289,15 @@ async def test_monthly_report_is_region_scoped_and_validates_the_month(system: R
     assert province.status_code == 404  # counties, townships and villages only
 
     next_month = (today.replace(day=28) + dt.timedelta(days=4)).strftime("%Y-%m")
-    for month in ("2026-13", "2026-1", "november", next_month):
+    for month in ("2026-13", "2026-1", "november", "0001-01", "2014-11", next_month):
         r = await api.http.get(path, params={"month": month}, headers=auth(staff_a.cadre))
         assert (r.status_code, r.json()["error"]) == (422, "validation_failed"), month
     assert (
         await api.http.get(path, params={"format": "pdf"}, headers=auth(staff_a.cadre))
     ).status_code == 422
+    earliest = await api.http.get(path, params={"month": "2014-12"}, headers=auth(staff_a.cadre))
+    assert earliest.status_code == 200, earliest.text
+    assert earliest.json()["trend"][0]["month"] == "2014-01"
 
     # The subsidy service cannot be reached: the whole report is a 502 in the error envelope (the gateway
     # words it as a downstream failure), never a report with the money left out; back, it answers again.

@@ -35,7 +35,9 @@ async def monthly_report(
     session: SessionDep,
     principal: PrincipalDep,
     clock: ClockDep,
-    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")] = None,
+    month: Annotated[
+        str | None, Query(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM, from 2000")
+    ] = None,
     output: Annotated[Literal["json", "xlsx"], Query(alias="format")] = "json",
 ) -> MonthlyReport | Response:
     report = await service.monthly_report(

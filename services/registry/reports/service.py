@@ -38,6 +38,9 @@ from services.subsidy.contract import ProgramMonthPaid
 
 PaidByProgram = Callable[[str, str, str], Awaitable[list[ProgramMonthPaid]]]
 MONTHS = 12
+# 建档立卡 began in 2014 and the registry's parameters (visits, measures) are in force from 2014-01-01:
+# the first month whose 12-month trend they cover.
+EARLIEST_MONTH = "2014-12"
 LEVEL_LABELS = {6: "县", 9: "乡镇", 12: "村"}
 MOVEMENTS = {
     "entered": "新识别纳入",
@@ -157,13 +160,21 @@ async def _paid(paid_by_program: PaidByProgram, region_code: str, months: _Month
 
 
 def _check_month(month: str, today: dt.date) -> None:
+    problem = None
     if _month_number(month) > today.year * 12 + today.month - 1:
+        problem = ("The month has not begun yet.", "月份不能晚于本月。", "a future month")
+    elif month < EARLIEST_MONTH:
+        problem = (
+            f"Monthly reports start with {EARLIEST_MONTH}.",
+            f"月报自{EARLIEST_MONTH}起提供。",
+            "before the first reportable month",
+        )
+    if problem is not None:
+        detail, detail_zh, reason = problem
         raise Unprocessable(
-            "The month has not begun yet.",
-            "月份不能晚于本月。",
-            fields=[
-                FieldError(loc=["query", "month"], message="a future month", message_zh="月份不能晚于本月")
-            ],
+            detail,
+            detail_zh,
+            fields=[FieldError(loc=["query", "month"], message=reason, message_zh=detail_zh)],
         )
 
 
