@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from services.cli.api import Api, CliError, ExitCode
-from services.cli.spreadsheet import Grouper, Household, Layout, Problem, Report, count_rows, read_rows
+from services.cli.spreadsheet import Grouper, Household, Layout, Problem, Report, read_rows
 
 IMPORTS = "/api/v1/households/imports"
 MAX_BATCH = 500
@@ -38,7 +38,7 @@ class Summary:
 def _households(
     path: Path, layout: Layout, progress: Progress, task: Any, grouper_out: list[Grouper]
 ) -> Iterator[Household]:
-    rows = read_rows(path)
+    rows = read_rows(path, lambda size: progress.update(task, total=size))
     grouper: Grouper | None = None
     for number, cells in rows:
         progress.advance(task)
@@ -126,7 +126,7 @@ def run_import(
         progress.update(task, created=summary.created, unchanged=summary.unchanged, rejected=summary.rejected)
 
     with progress, ThreadPoolExecutor(max_workers=concurrency) as pool:
-        task = progress.add_task(path.name, total=count_rows(path), created=0, unchanged=0, rejected=0)
+        task = progress.add_task(path.name, total=None, created=0, unchanged=0, rejected=0)
         in_flight: deque[tuple[list[Household], Future[dict[str, Any]]]] = deque()
         try:
             for batch in _batches(_households(path, layout, progress, task, groupers), batch_size):

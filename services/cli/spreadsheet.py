@@ -4,7 +4,7 @@ import codecs
 import csv
 import datetime as dt
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,26 +155,19 @@ def _csv_encoding(path: Path) -> str:
     return "utf-8-sig"
 
 
-def count_rows(path: Path) -> int | None:
-    """Rows in the file, for the progress bar (XLSX: the sheet's stated size; CSV: its lines)."""
-    if path.suffix.lower() == ".csv":
-        with path.open("rb") as stream:
-            return sum(1 for _ in stream)
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True)
-        rows = workbook.active.max_row if workbook.active is not None else None
-        workbook.close()
-    except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError):
-        return None
-    return rows
+def read_rows(
+    path: Path, on_size: Callable[[int | None], None] = lambda _rows: None
+) -> Iterator[tuple[int, list[Any]]]:
+    """(row number, cells) of the first sheet or the CSV, streamed: never the whole file in memory.
 
-
-def read_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    """(row number, cells) of the first sheet or the CSV, streamed: never the whole file in memory."""
+    `on_size` learns how many rows there are, for a progress bar: a CSV's lines, the sheet's stated size.
+    """
     suffix = path.suffix.lower()
     if not path.is_file():
         raise CliError(ExitCode.USAGE, f"文件不存在 (no such file): {path}")
     if suffix == ".csv":
+        with path.open("rb") as stream:
+            on_size(sum(1 for _ in stream))
         encoding = _csv_encoding(path)
         try:
             with path.open(encoding=encoding, newline="") as stream:
@@ -193,6 +186,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
         sheet = workbook.active
         if sheet is None:
             raise CliError(ExitCode.USAGE, "XLSX 文件中没有工作表 (no sheet)")
+        on_size(sheet.max_row)
         for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield number, [_cell(value) for value in cells]
     finally:

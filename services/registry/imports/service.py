@@ -10,7 +10,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from types import SimpleNamespace
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -96,12 +97,18 @@ class Rejected(Exception):
 
 @dataclass
 class Prepared:
-    """A valid household ready to write: the rows as they will be stored, and its members' keyed hashes."""
+    """A valid household ready to write: its rows as they will be stored, read like the models by the
+    snapshot and event code (no ORM instances: an import builds hundreds of thousands), and its file."""
 
     row: int
-    household: Household
-    members: list[Member]
+    household_row: dict[str, Any]
+    member_rows: list[dict[str, Any]]
     indexes: list[str]
+
+    def __post_init__(self) -> None:
+        self.household = cast(Household, SimpleNamespace(**self.household_row))
+        self.members = [cast(Member, SimpleNamespace(**row)) for row in self.member_rows]
+        self.snapshot = history.snapshot(self.household, self.members)
 
 
 def _label(model: type[BaseModel], field: str) -> str:
@@ -350,42 +357,43 @@ def _prepare(entry: ImportHousehold, principal: Principal, vault: PiiVault) -> P
         index for member, index in zip(members_in, indexes, strict=True) if member.relation is Relation.HEAD
     )
     now = utcnow()
-    household = Household(
-        id=uuid.uuid5(NAMESPACE, head_index),
-        version=1,
-        created_at=now,
-        updated_at=now,
-        bank_account_cipher=vault.encrypt(account) if account else None,
+    household_id = uuid.uuid5(NAMESPACE, head_index)
+    household = {
+        "id": household_id,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+        "bank_account_cipher": vault.encrypt(account) if account else None,
         **values,
-    )
-    members = [
-        Member(
-            id=uuid.uuid5(household.id, index),
-            household_id=household.id,
-            name=member.name,
-            id_number_cipher=vault.encrypt(number),
-            id_number_index=index,
-            id_number_masked=mask_id_number(number),
-            sex=member.sex.value,
-            birth_date=member.birth_date,
-            relation=member.relation.value,
-            labour_capacity=member.labour_capacity.value,
-            active=True,
-            labour_willing=None,
-            health=member.health.value if member.health else None,
-            disability_grade=None,
-            schooling_stage=member.schooling_stage.value if member.schooling_stage else None,
-            dropout=False,
-            medical_insurance=member.medical_insurance,
-            pension_insurance=None,
-            skills=[],
-            work_location=member.work_location.value if member.work_location else None,
-            months_worked=member.months_worked,
-            public_welfare_job=False,
-            created_at=now,
-            updated_at=now,
-            version=1,
-        )
+    }
+    members: list[dict[str, Any]] = [
+        {
+            "id": uuid.uuid5(household_id, index),
+            "household_id": household_id,
+            "name": member.name,
+            "id_number_cipher": vault.encrypt(number),
+            "id_number_index": index,
+            "id_number_masked": mask_id_number(number),
+            "sex": member.sex.value,
+            "birth_date": member.birth_date,
+            "relation": member.relation.value,
+            "labour_capacity": member.labour_capacity.value,
+            "active": True,
+            "labour_willing": None,
+            "health": member.health.value if member.health else None,
+            "disability_grade": None,
+            "schooling_stage": member.schooling_stage.value if member.schooling_stage else None,
+            "dropout": False,
+            "medical_insurance": member.medical_insurance,
+            "pension_insurance": None,
+            "skills": [],
+            "work_location": member.work_location.value if member.work_location else None,
+            "months_worked": member.months_worked,
+            "public_welfare_job": False,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
         for member, number, index in zip(members_in, numbers, indexes, strict=True)
     ]
     return Prepared(entry.row, household, members, indexes)
@@ -444,7 +452,6 @@ async def import_households(
     for position, prepared in ready:
         entry, outcome = body.households[position], outcomes[position]
         outcome.household_id = prepared.household.id
-        snapshot = history.snapshot(prepared.household, prepared.members)
         problems = _elsewhere(prepared, entry, holders, principal) + [
             _problem(
                 ImportMember,
@@ -458,7 +465,7 @@ async def import_households(
         ]
         seen.update(prepared.indexes)
         if prepared.household.id in imported and not problems:
-            if imported[prepared.household.id] == snapshot:
+            if imported[prepared.household.id] == prepared.snapshot:
                 outcome.status = "unchanged"
                 continue
             problems.append(
@@ -484,10 +491,6 @@ async def import_households(
     )
 
 
-def _columns(record: Household | Member) -> dict[str, Any]:
-    return {column.key: getattr(record, column.key) for column in record.__table__.columns}
-
-
 async def _write(session: AsyncSession, new: Sequence[Prepared], principal: Principal) -> None:
     """Households, members, version 1, status history, audit records and events: one bulk insert each."""
     if not new:
@@ -495,8 +498,7 @@ async def _write(session: AsyncSession, new: Sequence[Prepared], principal: Prin
     now = utcnow()
     versions, audits = [], []
     for prepared in new:
-        snapshot = history.snapshot(prepared.household, prepared.members)
-        changed = [change.path for change in history.diff(None, snapshot)]
+        changed = [change.path for change in history.diff(None, prepared.snapshot)]
         versions.append(
             {
                 "household_id": prepared.household.id,
@@ -507,14 +509,14 @@ async def _write(session: AsyncSession, new: Sequence[Prepared], principal: Prin
                 "action": ACTION,
                 "reason": REASON,
                 "changed": changed,
-                "snapshot": snapshot,
+                "snapshot": prepared.snapshot,
             }
         )
         audits.append((str(prepared.household.id), {"version": 1, "changed": changed, "row": prepared.row}))
     try:
         async with session.begin_nested():
-            await repository.insert_rows(session, Household, [_columns(p.household) for p in new])
-            await repository.insert_rows(session, Member, [_columns(m) for p in new for m in p.members])
+            await repository.insert_rows(session, Household, [p.household_row for p in new])
+            await repository.insert_rows(session, Member, [row for p in new for row in p.member_rows])
     except IntegrityError as exc:
         raise Conflict(
             "Some of these households or members were written by someone else at the same time; send again.",
