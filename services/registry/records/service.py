@@ -21,6 +21,7 @@ from services.registry.households import service as households
 from services.registry.households.identity import PiiVault
 from services.registry.measures import repository as measures
 from services.registry.measures.service import measure_out
+from services.registry.models import Division
 from services.registry.pairings import repository as pairings
 from services.registry.records import repository
 from services.registry.schemas import (
@@ -155,6 +156,13 @@ class DivisionSummary:
         self.members += members
         self.by_status[status] = self.by_status.get(status, 0) + households
 
+    def add_village(self, village: "DivisionSummary") -> None:
+        """Count a village's totals into its township's or the book's."""
+        self.villages += 1
+        self.members += village.members
+        for status, count in village.by_status.items():
+            self.add(status, count, 0)
+
 
 @dataclass
 class TownshipBook:
@@ -179,9 +187,10 @@ class CountyArchive:
     households: AsyncIterator[RosterRow]
 
 
-async def _village_summaries(session: AsyncSession, region_code: str) -> list[DivisionSummary]:
+async def _village_summaries(
+    session: AsyncSession, region_code: str, names: dict[str, Division]
+) -> list[DivisionSummary]:
     """Every village of the region that is in the division tree or has households on the roster."""
-    names = await divisions.within(session, *region_bounds(region_prefix(region_code)))
     summaries = {
         code: DivisionSummary(
             code=code,
@@ -205,12 +214,13 @@ async def township_book(
     households: dict[str, list[RosterRow]] = {}
     for row in await repository.roster_households(session, township_code, clock.today()):
         households.setdefault(row.village_code, []).append(roster_row(row))
-    township = await divisions.get(session, township_code)
+    names = await divisions.within(session, *region_bounds(region_prefix(township_code)))
+    township = names.get(township_code)
     return TownshipBook(
         code=township_code,
         name=township.name if township else None,
         generated_at=clock.now(),
-        villages=await _village_summaries(session, township_code),
+        villages=await _village_summaries(session, township_code, names),
         households=households,
     )
 
@@ -220,20 +230,15 @@ async def county_archive(
 ) -> CountyArchive:
     """县有档: the county's summaries by township and village, and its households as a stream."""
     _visible(county_code, COUNTY_LENGTH, principal, "您的管辖范围内无此县。")
-    villages = await _village_summaries(session, county_code)
     names = await divisions.within(session, *region_bounds(region_prefix(county_code)))
+    villages = await _village_summaries(session, county_code, names)
     townships: dict[str, DivisionSummary] = {}
     for village in villages:
         code = village.code[:TOWNSHIP_LENGTH].ljust(12, "0")
         division = names.get(code)
-        township = townships.setdefault(
+        townships.setdefault(
             code, DivisionSummary(code=code, name=division.name if division else None)
-        )
-        township.villages += 1
-        for status, count in village.by_status.items():
-            township.by_status[status] = township.by_status.get(status, 0) + count
-        township.households += village.households
-        township.members += village.members
+        ).add_village(village)
     county = names.get(county_code)
     rows = repository.stream_roster_households(session, county_code, clock.today())
     return CountyArchive(

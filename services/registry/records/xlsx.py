@@ -231,9 +231,7 @@ def book_workbook(book: TownshipBook, clock: Clock) -> bytes:
         for position, row in enumerate(book.households.get(village.code, []), start=1):
             sheet.append([position, *household_cells(row)])
         sheet.append(["小计", *_labelled(village)])
-        for status, count in village.by_status.items():
-            total.add(status, count, 0)
-        total.members += village.members
+        total.add_village(village)
     sheet.append([])
     sheet.append(["合计", *_labelled(total)])
     sheet.append(_made_at(clock, book.generated_at))
