@@ -470,7 +470,9 @@ async def apply_survey(
         household.bank_account_cipher = vault.encrypt(survey.bank_account.account_number)
     await session.flush()
 
-    existing = {m.id_number_index: m for m in await repository.active_members(session, household.id)}
+    # A household created just now has no members yet: nothing to read back.
+    current = [] if created else await repository.active_members(session, household.id)
+    existing = {m.id_number_index: m for m in current}
     members: list[Member] = []
     for member_in, number, index in zip(survey.members, numbers, indexes, strict=True):
         member = existing.pop(index, None)

@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from services.kit.regions import region_filter
 from services.registry.models import Attachment, Household, SubmissionAttachment, SurveySubmission
@@ -148,6 +149,15 @@ async def claim(session: AsyncSession, rows: list[SurveySubmission]) -> set[uuid
         .returning(SurveySubmission.id)
     )
     return set((await session.execute(statement)).scalars())
+
+
+async def claim_one(session: AsyncSession, row: SurveySubmission) -> bool:
+    """Insert this new submission unless its id is taken; once inserted, the session tracks it as loaded."""
+    if row.id not in await claim(session, [row]):
+        return False
+    make_transient_to_detached(row)
+    session.add(row)
+    return True
 
 
 async def next_received(session: AsyncSession, status: str) -> SurveySubmission | None:

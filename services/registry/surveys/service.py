@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.audit import record_audit
@@ -116,20 +115,34 @@ def result_of(submission: SurveySubmission, missing: Sequence[str] = ()) -> Surv
     )
 
 
+async def current_results(
+    session: AsyncSession, submissions: Sequence[SurveySubmission]
+) -> dict[uuid.UUID, SurveyResult]:
+    """Each submission's result, with one query for the attachments still missing."""
+    # Only a received submission can miss one: it leaves that state once every attachment is in.
+    waiting = [submission.id for submission in submissions if submission.status == RECEIVED]
+    missing = await repository.missing_attachments(session, waiting)
+    return {row.id: result_of(row, missing.get(row.id, [])) for row in submissions}
+
+
 async def current_result(session: AsyncSession, submission: SurveySubmission) -> SurveyResult:
-    missing = await repository.missing_attachments(session, [submission.id])
-    return result_of(submission, missing.get(submission.id, []))
+    return (await current_results(session, [submission]))[submission.id]
 
 
-async def _replay(
-    session: AsyncSession, stored: SurveySubmission, digest: str, principal: Principal
-) -> Intake:
+def _ensure_resent(stored: SurveySubmission, digest: str, principal: Principal) -> None:
+    """409 unless the stored submission has this body and this author (a resend, not a reuse of the id)."""
     if stored.body_hash != digest or stored.submitted_by != principal.subject:
         raise Conflict(
             "This submission id was already used for a different survey.",
             "该提交编号已用于另一份调查表。",
             code="submission_id_reused",
         )
+
+
+async def _replay(
+    session: AsyncSession, stored: SurveySubmission, digest: str, principal: Principal
+) -> Intake:
+    _ensure_resent(stored, digest, principal)
     return Intake(await current_result(session, stored), created=False)
 
 
@@ -279,15 +292,10 @@ async def submit(
         return await _replay(session, stored, digest, principal)
     form, warnings = await _checked(session, survey, principal, context)
     submission = _new_submission(survey, digest, form, warnings, principal, context.vault)
-    try:
-        # Claim the submission id first: a concurrent resend waits here and then replays our result.
-        async with session.begin_nested():
-            session.add(submission)
-            await session.flush()
-    except IntegrityError:
+    # Claim the submission id first: a concurrent resend waits here and then replays our result.
+    if not await repository.claim_one(session, submission):
         stored = await repository.get_submission(session, survey.submission_id)
-        if stored is None:
-            raise
+        assert stored is not None, "an id not claimed by us was claimed by someone else"
         return await _replay(session, stored, digest, principal)
 
     household = None
@@ -515,6 +523,7 @@ async def receive_batch(
                 index=index, submission_id=_submission_id_of(item), status_code=422, error=error
             )
     stored = await repository.submissions_by_id(session, [survey.submission_id for _, survey in surveys])
+    replayed = await current_results(session, list(stored.values()))
     visible = await repository.visible_households(
         session,
         [survey.household_id for _, survey in surveys if survey.household_id],
@@ -527,8 +536,8 @@ async def receive_batch(
         digest = body_hash(survey)
         try:
             if survey.submission_id in stored:
-                intake = await _replay(session, stored[survey.submission_id], digest, principal)
-                outcomes[index] = _item(index, survey, intake)
+                _ensure_resent(stored[survey.submission_id], digest, principal)
+                outcomes[index] = _item(index, survey, Intake(replayed[survey.submission_id], created=False))
                 continue
             if survey.submission_id in fresh:
                 repeats.append((index, survey, digest))
