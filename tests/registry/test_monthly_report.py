@@ -8,7 +8,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from services.kit.http import ServiceLinks
-from services.registry.models import Household, HouseholdStatusChange
+from services.registry.models import HelpMeasure, Household, HouseholdStatusChange, Visit
 from tests.registry.reporting import exit_household, notices_take_no_days, registered, revoke_household
 from tests.registry.support import COUNTY, county, idempotent, make_staff, submit_survey
 from tests.support.bank import free_port
@@ -335,6 +335,9 @@ async def test_past_months_are_rebuilt_from_the_status_history(any_system: Runni
             [("applicant", "registered", 4), ("registered", "exited", 3), ("exited", "registered", 1)],
         ),
     ]
+    # Visits (months ago) and income measures (started, ended months ago) of the first and the second.
+    visits: dict[int, list[int]] = {0: [11, 0], 2: [3, 3]}
+    measures: dict[int, list[tuple[int, int | None]]] = {0: [(9, None), (9, 2)], 1: [(6, None)]}
     database = system.app("registry").state.database
     async with database.sessionmaker() as session, session.begin():
         for n, (created, status, changes) in enumerate(histories):
@@ -348,6 +351,29 @@ async def test_past_months_are_rebuilt_from_the_status_history(any_system: Runni
             )
             session.add(household)
             await session.flush()
+            session.add_all(
+                Visit(
+                    household_id=household.id,
+                    village_code=village,
+                    visited_by="history",
+                    visited_on=_months_ago(today, ago).date(),
+                    notes="走访",
+                )
+                for ago in visits.get(n, [])
+            )
+            session.add_all(
+                HelpMeasure(
+                    household_id=household.id,
+                    village_code=village,
+                    kind="livestock",
+                    raises_income=True,
+                    description="养殖",
+                    started_on=_months_ago(today, started).date(),
+                    ended_on=None if ended is None else _months_ago(today, ended).date(),
+                    recorded_by="history",
+                )
+                for started, ended in measures.get(n, [])
+            )
             for version, (before, after, ago) in enumerate(changes, start=2):
                 session.add(
                     HouseholdStatusChange(
@@ -387,6 +413,11 @@ async def test_past_months_are_rebuilt_from_the_status_history(any_system: Runni
     ]
     by_status = {row["status"]: row["households"] for row in this_month["households_by_status"]}
     assert (by_status["applicant"], by_status["registered"], by_status["exited"]) == (1, 3, 1)
+    # Among the helped households on file at each month's end (1, then 2, 3 and 4 from 4 months ago):
+    # the first visited 11 months ago and this month, the third twice 3 months ago.
+    assert [m["under_visited"] for m in this_month["trend"]] == [0, 1, 1, 1, 1, 2, 3, 4, 3, 4, 4, 3]
+    # The first has two income measures from 9 to 2 months ago, the second one all along.
+    assert [m["short_of_measures"] for m in this_month["trend"]] == [1, 1, 0, 0, 0, 1, 2, 3, 3, 4, 4, 4]
 
     # A past month's report ends there: the changes after it are undone.
     past = await report(_months_ago(today, 2).strftime("%Y-%m"))

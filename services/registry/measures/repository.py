@@ -3,16 +3,16 @@
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.regions import region_filter
 from services.registry.models import HelpMeasure, Household
 
 
-def in_force(on: dt.date) -> ColumnElement[bool]:
+def in_force(on: dt.date | ColumnElement[dt.date]) -> ColumnElement[bool]:
+    """The measure runs on that day (a date, or a date column such as each month's last day)."""
     return and_(HelpMeasure.started_on <= on, or_(HelpMeasure.ended_on.is_(None), HelpMeasure.ended_on >= on))
 
 
@@ -34,9 +34,9 @@ async def get(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-def _short_of_income_measures(
-    prefix: str, on: dt.date, required: int
-) -> tuple[Select[*tuple[Any, ...]], ColumnElement[int]]:
+async def short_of_income_measures(
+    session: AsyncSession, prefix: str, on: dt.date, required: int
+) -> Sequence[tuple[Household, int]]:
     """Registered and exited households with fewer than `required` income measures in force on `on`."""
     counts = (
         select(HelpMeasure.household_id, func.count().label("measures"))
@@ -45,33 +45,14 @@ def _short_of_income_measures(
         .subquery()
     )
     measures = func.coalesce(counts.c.measures, 0)
-    query = (
-        select(Household.id)
+    result = await session.execute(
+        select(Household, measures)
         .outerjoin(counts, counts.c.household_id == Household.id)
         .where(
             region_filter(Household.village_code, (prefix,)),
             Household.status.in_(("registered", "exited")),
             measures < required,
         )
-    )
-    return query, measures
-
-
-async def short_of_income_measures(
-    session: AsyncSession, prefix: str, on: dt.date, required: int
-) -> Sequence[tuple[Household, int]]:
-    """The households short of income measures, with how many they have."""
-    query, measures = _short_of_income_measures(prefix, on, required)
-    result = await session.execute(
-        query.with_only_columns(Household, measures).order_by(Household.village_code, Household.head_name)
+        .order_by(Household.village_code, Household.head_name)
     )
     return [(row[0], int(row[1])) for row in result.all()]
-
-
-async def short_of_income_measures_count(
-    session: AsyncSession, prefix: str, on: dt.date, required: int, created_before: dt.datetime
-) -> int:
-    """How many are short among the households already on file at `created_before`."""
-    query, _ = _short_of_income_measures(prefix, on, required)
-    query = query.where(Household.created_at < created_before)
-    return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)

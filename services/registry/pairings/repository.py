@@ -3,9 +3,8 @@
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.regions import region_filter
@@ -72,9 +71,9 @@ async def visits(session: AsyncSession, household_id: uuid.UUID, limit: int) -> 
     return result.scalars().all()
 
 
-def _under_visited(
-    prefixes: tuple[str, ...], first_day: dt.date, last_day: dt.date, required: int
-) -> tuple[Select[*tuple[Any, ...]], ColumnElement[int]]:
+async def under_visited(
+    session: AsyncSession, prefixes: tuple[str, ...], first_day: dt.date, last_day: dt.date, required: int
+) -> Sequence[tuple[Household, int, Helper | None]]:
     """Registered and exited households with fewer than `required` visits in [first_day, last_day]."""
     counts = (
         select(Visit.household_id, func.count().label("visits"))
@@ -83,41 +82,16 @@ def _under_visited(
         .subquery()
     )
     visits_made = func.coalesce(counts.c.visits, 0)
-    query = (
-        select(Household.id)
+    result = await session.execute(
+        select(Household, visits_made, Helper)
         .outerjoin(counts, counts.c.household_id == Household.id)
+        .outerjoin(Pairing, and_(Pairing.household_id == Household.id, Pairing.active.is_(True)))
+        .outerjoin(Helper, Helper.id == Pairing.helper_id)
         .where(
             region_filter(Household.village_code, prefixes),
             Household.status.in_(("registered", "exited")),
             visits_made < required,
         )
-    )
-    return query, visits_made
-
-
-async def under_visited(
-    session: AsyncSession, prefixes: tuple[str, ...], first_day: dt.date, last_day: dt.date, required: int
-) -> Sequence[tuple[Household, int, Helper | None]]:
-    """The under-visited households with their visits and helper."""
-    query, visits_made = _under_visited(prefixes, first_day, last_day, required)
-    result = await session.execute(
-        query.with_only_columns(Household, visits_made, Helper)
-        .outerjoin(Pairing, and_(Pairing.household_id == Household.id, Pairing.active.is_(True)))
-        .outerjoin(Helper, Helper.id == Pairing.helper_id)
         .order_by(Household.village_code, Household.head_name)
     )
     return [(row[0], int(row[1]), row[2]) for row in result.all()]
-
-
-async def under_visited_count(
-    session: AsyncSession,
-    prefix: str,
-    first_day: dt.date,
-    last_day: dt.date,
-    required: int,
-    created_before: dt.datetime,
-) -> int:
-    """How many are under-visited among the households already on file at `created_before`."""
-    query, _ = _under_visited((prefix,), first_day, last_day, required)
-    query = query.where(Household.created_at < created_before)
-    return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)

@@ -17,8 +17,6 @@ from services.kit.errors import BadGateway, FieldError, NotFound, Unprocessable
 from services.kit.regions import region_prefix
 from services.registry.clock import Clock
 from services.registry.divisions import repository as divisions
-from services.registry.measures import repository as measures
-from services.registry.pairings import repository as pairings
 from services.registry.parameters import service as parameters
 from services.registry.quality import repository as quality
 from services.registry.quality.rules import RULES
@@ -115,21 +113,28 @@ async def _help_gaps(
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Per month: (required, households) visited less than required, and short of income measures."""
     prefix = region_prefix(region_code)
-    visits, short = [], []
-    for first_day, last_day, end in zip(months.first_days, months.last_days, months.bounds[1:], strict=True):
-        required = await parameters.integer(session, "visit_min_per_month", region_code, first_day)
-        visits.append(
-            (
-                required,
-                await pairings.under_visited_count(session, prefix, first_day, last_day, required, end),
-            )
-        )
-        on = min(last_day, today)
-        required = await parameters.integer(session, "min_income_measures", region_code, on)
-        short.append(
-            (required, await measures.short_of_income_measures_count(session, prefix, on, required, end))
-        )
-    return visits, short
+    created = await repository.helped_by_creation(session, prefix, months.bounds)
+    helped = [sum(n for bucket, n in created.items() if bucket <= j + 1) for j in range(MONTHS)]
+    visits_required = [
+        await parameters.integer(session, "visit_min_per_month", region_code, day)
+        for day in months.first_days
+    ]
+    days = [min(day, today) for day in months.last_days]
+    measures_required = [
+        await parameters.integer(session, "min_income_measures", region_code, day) for day in days
+    ]
+    visited = await repository.visited_enough(
+        session, prefix, [*months.first_days, months.last_days[-1] + dt.timedelta(days=1)], visits_required
+    )
+    measured = await repository.measured_enough(session, prefix, days, measures_required)
+    # A household with no visit or measure has no row: it is short unless nothing is required.
+    return (
+        [(need, helped[j] - visited.get(j + 1, 0) if need else 0) for j, need in enumerate(visits_required)],
+        [
+            (need, helped[j] - measured.get(j + 1, 0) if need else 0)
+            for j, need in enumerate(measures_required)
+        ],
+    )
 
 
 async def _quality(session: AsyncSession, region_code: str) -> QualitySummary | None:
