@@ -1,4 +1,4 @@
-"""The survey applier: received submissions applied one at a time, each in its own transaction."""
+"""The survey applier: received submissions applied in the order received, many to a transaction."""
 
 import asyncio
 import contextlib
@@ -14,26 +14,29 @@ logger = logging.getLogger("fupin.registry.surveys")
 class SurveyApplier:
     """Background worker; replicas share the work (a submission being applied is skipped by the others)."""
 
-    def __init__(self, database: Database, context: Context, poll_seconds: float) -> None:
+    def __init__(
+        self, database: Database, context: Context, poll_seconds: float, batch_size: int = 25
+    ) -> None:
         self.database = database
         self.context = context
         self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
-    async def apply_next(self) -> bool:
-        """Apply the oldest complete received submission; False when there is none."""
+    async def apply_next(self) -> int:
+        """Apply the oldest complete received submissions, one after the other; how many there were."""
+        # One commit for many: each keeps its own outcome (a conflict is undone in its own savepoint).
         async with self.database.sessionmaker() as session, session.begin():
-            submission = await repository.next_received(session, RECEIVED)
-            if submission is None:
-                return False
-            await apply_stored(session, submission, self.context)
-            return True
+            submissions = await repository.next_received(session, RECEIVED, self.batch_size)
+            for submission in submissions:
+                await apply_stored(session, submission, self.context)
+            return len(submissions)
 
     async def drain(self) -> int:
         applied = 0
-        while await self.apply_next():
-            applied += 1
+        while batch := await self.apply_next():
+            applied += batch
         return applied
 
     async def _run_forever(self) -> None:

@@ -160,8 +160,8 @@ async def claim_one(session: AsyncSession, row: SurveySubmission) -> bool:
     return True
 
 
-async def next_received(session: AsyncSession, status: str) -> SurveySubmission | None:
-    """The oldest submission in `status` with every attachment in, locked; others' locked ones skipped."""
+async def next_received(session: AsyncSession, status: str, limit: int) -> Sequence[SurveySubmission]:
+    """The oldest submissions in `status` with every attachment in, locked; others' locked ones skipped."""
     missing = (
         select(SubmissionAttachment.sha256)
         .outerjoin(Attachment, Attachment.sha256 == SubmissionAttachment.sha256)
@@ -172,7 +172,7 @@ async def next_received(session: AsyncSession, status: str) -> SurveySubmission 
         select(SurveySubmission)
         .where(SurveySubmission.status == status, ~missing)
         .order_by(SurveySubmission.received_at)
-        .limit(1)
+        .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return result.scalar_one_or_none()
+    return result.scalars().all()

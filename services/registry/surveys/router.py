@@ -56,9 +56,9 @@ async def submit_survey(
     description=(
         "Up to the configured number (100 by default). Each item is checked on its own: a bad one gets "
         "its error (422, 403, 404, 409) at its index and the others are stored as received (201), or "
-        "replayed when resent (200). Stored items are then applied in the order received, each in its "
-        "own transaction; their outcome (accepted, needs_review) comes back through /sync. "
-        "每份调查单独校验、按序逐份入档(各自独立事务),允许部分成功;处理结果经同步接口返回。"
+        "replayed when resent (200). Stored items are then applied in the order received, each with its "
+        "own outcome; their outcome (accepted, needs_review) comes back through /sync. "
+        "每份调查单独校验、按序逐份入档(各有处理结果),允许部分成功;处理结果经同步接口返回。"
     ),
 )
 async def submit_batch(

@@ -491,7 +491,7 @@ async def receive_batch(
     """Check every item and store the good ones as received, in one statement; the applier applies them.
 
     Items stand alone: a bad one gets its own error and the others go on (partial success). Each stored
-    item is applied later in its own transaction, in the order received (SurveyApplier); its outcome
+    item is applied later with its own outcome, in the order received (SurveyApplier); its outcome
     reaches the phone through the sync. A resent item gets its stored state (200), as a single resend.
     """
     limit = context.settings.survey_batch_max
