@@ -267,9 +267,11 @@ class Grouper:
             household.head_id = str(values["身份证号码"] or "")
         member: dict[str, Any] = {"row": number}
         for name, value in values.items():
+            if value is None:
+                continue
             if name in MEMBER_COLUMNS:
                 member[MEMBER_COLUMNS[name]] = value
-            elif name in HOUSEHOLD_COLUMNS and value is not None:
+            elif name in HOUSEHOLD_COLUMNS:
                 household.body.setdefault(HOUSEHOLD_COLUMNS[name], value)
         household.body["members"].append(member)
         return done

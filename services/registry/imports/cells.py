@@ -1,5 +1,6 @@
 """Spreadsheet cells as the registry's values: codes or their Chinese labels, yuan, dates, yes/no."""
 
+import contextlib
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
@@ -162,9 +163,11 @@ def date(cell: Cell) -> dt.date | None:
     value = text(cell)
     if value is None:
         return None
-    for pattern in DATE_FORMATS:
+    with contextlib.suppress(ValueError):
+        return dt.date.fromisoformat(value[:10])
+    for pattern in DATE_FORMATS[1:]:
         try:
-            return dt.datetime.strptime(value[:10] if pattern == "%Y-%m-%d" else value, pattern).date()
+            return dt.datetime.strptime(value, pattern).date()
         except ValueError:
             continue
     raise CellError(f"'{value}' is not a date.", f"「{value}」不是有效日期(如 2026-11-20)")
