@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import openpyxl
+import yaml
 
 from tests.cli.support import county_rows, fupin, write_csv, write_xlsx
 from tests.cli.test_household_import import VILLAGE, families
@@ -59,3 +60,29 @@ async def test_divisions_records_review_and_clients(system: RunningSystem, tmp_p
         },
     )
     assert token.status_code == 200
+
+
+async def test_policies_publish_a_county_override_from_a_file(system: RunningSystem, tmp_path: Path) -> None:
+    document = {
+        "code": "gz-tianzhu-line",
+        "title_zh": "天柱县扶贫标准",
+        "title_en": "Tianzhu county line",
+        "region_code": "522627000000",
+        "effective_from": "2020-01-01",
+        "extends": "cn-national",
+        "parameters": {"poverty_line_fen": {"values": {"2020-01-01": 400000}}},
+    }
+    path = tmp_path / "tianzhu.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+
+    published = await fupin(system, "policies", "publish", str(path), "--reason", "县级标准", "--no-reassess")
+
+    assert published.exit_code == 0, published.stdout + published.stderr
+    assert (published.json["status"], published.json["document"]["code"]) == ("published", "gz-tianzhu-line")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump({**document, "extends": "no-such-policy"}), encoding="utf-8")
+    refused = await fupin(system, "policies", "publish", str(broken), "--reason", "县级标准")
+    assert refused.exit_code == 1
+    unreadable = tmp_path / "unreadable.yaml"
+    unreadable.write_text("document: [unclosed", encoding="utf-8")
+    assert (await fupin(system, "policies", "publish", str(unreadable), "--reason", "x")).exit_code == 2
