@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 import zlib
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
@@ -43,6 +43,9 @@ class AuditMixin:
     record_hash: Mapped[str | None] = mapped_column(String(64))
 
 
+Record = TypeVar("Record", bound=AuditMixin)
+
+
 def record_audit(
     session: AsyncSession,
     model: type[AuditMixin],
@@ -58,16 +61,42 @@ def record_audit(
 ) -> None:
     """Add an audit record to the current transaction (it commits or rolls back with the change)."""
     session.add(
-        model(  # type: ignore[call-arg]
-            **_actor_values(actor, actor_name),
+        audit_row(
+            model,
+            actor=actor,
             action=action,
             entity_type=entity_type,
             entity_id=entity_id,
-            detail=detail or {},
+            detail=detail,
             outcome=outcome,
             reason=reason,
-            request_id=current_request_id(),
+            actor_name=actor_name,
         )
+    )
+
+
+def audit_row(
+    model: type[Record],
+    *,
+    actor: Principal | None,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    detail: dict[str, Any] | None = None,
+    outcome: str = "ok",
+    reason: str = "",
+    actor_name: str | None = None,
+) -> Record:
+    """An audit record of the current request, not yet in any session."""
+    return model(  # type: ignore[call-arg]
+        **_actor_values(actor, actor_name),
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        detail=detail or {},
+        outcome=outcome,
+        reason=reason,
+        request_id=current_request_id(),
     )
 
 

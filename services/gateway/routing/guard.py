@@ -1,5 +1,6 @@
 """The gateway's front door: who calls, revoked sessions, rate limits, page caps, the audit of changes."""
 
+import asyncio
 import logging
 from typing import Any
 
@@ -9,8 +10,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.gateway.config import GatewaySettings
 from services.gateway.models import AuditRecord
 from services.gateway.routing.table import service_for
-from services.kit.audit import record_audit
+from services.kit.audit import audit_row
 from services.kit.auth import Principal, PrincipalKind
+from services.kit.database import Database
 from services.kit.errors import AppError, TooManyRequests, Unauthorized, Unprocessable
 from services.kit.limits import oversized_page
 from services.kit.tokens import InvalidToken
@@ -36,6 +38,7 @@ class AccessGuard:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.audits = AuditWriter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
@@ -141,8 +144,8 @@ class AccessGuard:
             code="page_too_large",
         )
 
-    @staticmethod
     async def _audit(
+        self,
         state: Any,
         principal: Principal | None,
         method: str,
@@ -152,17 +155,52 @@ class AccessGuard:
         outcome: str | None = None,
     ) -> None:
         """Commit the record before the response leaves; if the audit database fails, log and go on."""
+        record = audit_row(
+            AuditRecord,
+            actor=principal,
+            action=f"api.{method.lower()}",
+            entity_type=service_for(path) or "gateway",
+            entity_id=path[:64],
+            outcome=outcome or ("ok" if status < 400 else "refused" if status < 500 else "error"),
+            detail={"method": method, "path": path[:500], "status": status, "client_ip": client_ip},
+        )
+        await self.audits.write(state.database, record)
+
+
+class AuditWriter:
+    """Group commit of the guard's records: whoever holds the lock commits every record queued so far."""
+
+    # Each caller still returns only once its own record is committed (or the failure logged), so a
+    # crash loses nothing that was answered; records queued while a commit is in flight share the next.
+
+    def __init__(self) -> None:
+        self._queue: list[tuple[AuditRecord, asyncio.Future[None]]] = []
+        self._lock = asyncio.Lock()
+
+    async def write(self, database: Database, record: AuditRecord) -> None:
+        written = asyncio.get_running_loop().create_future()
+        self._queue.append((record, written))
+        async with self._lock:
+            if self._queue:
+                batch, self._queue = self._queue, []
+                # Shielded: a caller that goes away mid-commit must not leave the others waiting.
+                await asyncio.shield(self._commit(database, batch))
+        await written
+
+    @staticmethod
+    async def _commit(database: Database, batch: list[tuple[AuditRecord, asyncio.Future[None]]]) -> None:
         try:
-            async with state.database.sessionmaker() as session, session.begin():
-                record_audit(
-                    session,
-                    AuditRecord,
-                    actor=principal,
-                    action=f"api.{method.lower()}",
-                    entity_type=service_for(path) or "gateway",
-                    entity_id=path[:64],
-                    outcome=outcome or ("ok" if status < 400 else "refused" if status < 500 else "error"),
-                    detail={"method": method, "path": path[:500], "status": status, "client_ip": client_ip},
-                )
+            async with database.sessionmaker() as session, session.begin():
+                session.add_all(record for record, _ in batch)
         except Exception:
-            logger.exception("could not record the audit of %s %s (%s)", method, path, status)
+            for record, _ in batch:
+                detail = record.detail
+                logger.exception(
+                    "could not record the audit of %s %s (%s)",
+                    detail["method"],
+                    detail["path"],
+                    detail["status"],
+                )
+        for _, written in batch:
+            if not written.done():  # a caller cancelled while waiting cancelled its future
+                written.set_result(None)
