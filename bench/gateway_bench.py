@@ -69,7 +69,7 @@ async def run(database_url: str) -> Table:
     table.add_row(f"argon2id verify ({cost})", str(LOGINS), *(f"{v:.1f}" for v in percentiles(argon)))
 
     async with app.router.lifespan_context(app):
-        await ensure_admin(app.state.database, passwords, "admin", PASSWORD)
+        await ensure_admin(app.state.database, settings, "admin", PASSWORD)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
             body = {"username": "admin", "password": PASSWORD, "device_id": "bench"}
