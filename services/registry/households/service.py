@@ -425,12 +425,14 @@ async def apply_survey(
     principal: Principal,
     vault: PiiVault,
     reason: str = "入户调查",
+    numbers: list[str] | None = None,
 ) -> Household:
     """Create the household, or revise it, from a valid survey: a new version, audited and published.
 
-    The caller has locked `household` and checked the survey's base version (see `ensure_current`).
+    The caller has locked `household` and checked the survey's base version (see `ensure_current`);
+    `numbers` are the members' ID numbers when the caller has just validated them (`validated_members`).
     """
-    numbers = validated_members(survey.members)
+    numbers = validated_members(survey.members) if numbers is None else numbers
     indexes = [vault.blind_index(number) for number in numbers]
     await _refuse_members_of_other_households(session, indexes, household, principal)
     head = next(m for m in survey.members if m.relation is Relation.HEAD)

@@ -218,8 +218,8 @@ async def _checked(
     principal: Principal,
     context: Context,
     forms_seen: dict[tuple[str, int | None], SurveyForm] | None = None,
-) -> tuple[SurveyForm, list[FieldError]]:
-    """(form version, warnings) of a survey the caller may send; 403 or 422 otherwise."""
+) -> tuple[SurveyForm, list[FieldError], list[str]]:
+    """(form version, warnings, normalised ID numbers) of a survey the caller may send; else 403 or 422."""
     if not principal.covers(survey.village_code):
         raise Forbidden("The village is outside your regions.", "该村不在您的管辖范围内。")
     key = (survey.form_code, survey.form_version)
@@ -229,15 +229,16 @@ async def _checked(
     findings = forms.check(forms.definition_of(form), survey)
     evidence_errors, evidence_warnings = evidence_findings(survey, context)
     errors = [*findings.errors, *evidence_errors]
+    numbers: list[str] = []
     try:
-        validated_members(survey.members)
+        numbers = validated_members(survey.members)
     except Unprocessable as exc:
         errors.extend(exc.fields or [])
     if errors:
         raise Unprocessable(
             "The survey is not valid; see fields.", "调查表数据校验未通过,请查看字段说明。", fields=errors
         )
-    return form, [*findings.warnings, *evidence_warnings]
+    return form, [*findings.warnings, *evidence_warnings], numbers
 
 
 def _new_submission(
@@ -290,7 +291,7 @@ async def submit(
     stored = await repository.get_submission(session, survey.submission_id)
     if stored is not None:
         return await _replay(session, stored, digest, principal)
-    form, warnings = await _checked(session, survey, principal, context)
+    form, warnings, numbers = await _checked(session, survey, principal, context)
     submission = _new_submission(survey, digest, form, warnings, principal, context.vault)
     # Claim the submission id first: a concurrent resend waits here and then replays our result.
     if not await repository.claim_one(session, submission):
@@ -318,7 +319,7 @@ async def submit(
     if missing:
         _publish_status(session, submission)
         return Intake(result_of(submission, missing), created=True)
-    await _apply(session, submission, survey, household, principal, context)
+    await _apply(session, submission, survey, household, principal, context, numbers)
     return Intake(result_of(submission), created=True)
 
 
@@ -375,6 +376,7 @@ async def _apply(
     household: Household | None,
     actor: Principal,
     context: Context,
+    numbers: list[str] | None = None,
 ) -> None:
     """Apply a complete submission to its household, or keep it for a reviewer and say why."""
     if household is not None and submission.base_version != household.version:
@@ -400,7 +402,7 @@ async def _apply(
         try:
             async with session.begin_nested():
                 household = await apply_survey(
-                    session, survey, household, principal=actor, vault=context.vault
+                    session, survey, household, principal=actor, vault=context.vault, numbers=numbers
                 )
                 if created and context.settings.survey_opens_identification_case:
                     await _open_identification(session, household, submission, actor, context.clock)
@@ -542,7 +544,7 @@ async def receive_batch(
             if survey.submission_id in fresh:
                 repeats.append((index, survey, digest))
                 continue
-            form, warnings = await _checked(session, survey, principal, context, forms_seen)
+            form, warnings, _ = await _checked(session, survey, principal, context, forms_seen)
             if survey.household_id is not None and survey.household_id not in visible:
                 raise NotFound(*NOT_FOUND)
         except AppError as exc:
