@@ -92,3 +92,12 @@ async def test_refused_survey_leaves_nothing_behind(system: RunningSystem, cadre
     # The same submission id, now correct, is accepted: the refused attempt claimed nothing.
     accepted = await system.api.http.post("/api/v1/surveys", headers=auth(cadre), json=household.survey())
     assert accepted.status_code == 201, accepted.text
+
+
+async def test_offsets_past_any_page_walk_are_422_not_500(system: RunningSystem) -> None:
+    """Fuzzing sent an offset beyond a bigint to the case list: PostgreSQL answered with an overflow."""
+    admin = auth(system.admin_token)
+    huge = "99999999999999999999"
+    for path in ("/api/v1/cases", "/api/v1/surveys/reviews", "/api/v1/users", "/api/v1/clients"):
+        assert_envelope(await system.api.http.get(f"{path}?offset={huge}", headers=admin), 422)
+    assert (await system.api.http.get("/api/v1/cases?offset=10000000", headers=admin)).status_code == 200

@@ -3,8 +3,10 @@
 import math
 import re
 import time
+from typing import Annotated
 from urllib.parse import parse_qsl
 
+from fastapi import Query
 from limits import RateLimitItemPerSecond
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
@@ -162,6 +164,8 @@ class RateLimiter:
 
 PAGE_SIZE_PARAMETERS = ("limit", "page_size")
 PAGE_SIZE_HELP = "page size, capped by the gateway (max_page_size, 500) / 每页条数,上限 500"
+PageOffset = Annotated[int, Query(ge=0, le=10_000_000, description="rows to skip / 跳过的条数")]
+"""A list's offset, bounded so no database is asked to skip past what a bigint or a page walk can reach."""
 
 
 def oversized_page(query_string: bytes, cap: int) -> str | None:

@@ -153,7 +153,7 @@ def feed_router(model: type[OutboxMixin], scope: str, description: str) -> APIRo
     async def events(
         request: Request,
         _principal: Annotated[Principal, Depends(require_scope(scope))],
-        after: Annotated[int, Query(ge=0)] = 0,
+        after: Annotated[int, Query(ge=0, le=2**62)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> FeedPage:
         return await read_feed(request.app.state.database, model, after, limit)

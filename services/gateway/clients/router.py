@@ -8,7 +8,7 @@ from services.gateway.clients import repository, service
 from services.gateway.schemas import PRINTABLE, ClientCreate, ClientOut, ClientSecret, ClientUpdate
 from services.kit.auth import Principal, Role, require_roles
 from services.kit.database import SessionDep
-from services.kit.limits import PAGE_SIZE_HELP
+from services.kit.limits import PAGE_SIZE_HELP, PageOffset
 
 router = APIRouter(prefix="/api/v1/clients", tags=["clients / 合作机构客户端"])
 AdminDep = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
@@ -33,7 +33,7 @@ async def create_client(body: ClientCreate, session: SessionDep, admin: AdminDep
 async def list_clients(
     session: SessionDep,
     _admin: AdminDep,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    offset: PageOffset = 0,
     limit: Annotated[int, Query(ge=1, description=PAGE_SIZE_HELP)] = 100,
 ) -> list[ClientOut]:
     return [ClientOut.model_validate(c) for c in await repository.list_partners(session, offset, limit)]

@@ -9,7 +9,7 @@ from services.gateway.schemas import PasswordReset, UserCreate, UserOut, UserUpd
 from services.gateway.users import repository, service
 from services.kit.auth import Principal, Role, require_roles
 from services.kit.database import SessionDep
-from services.kit.limits import PAGE_SIZE_HELP
+from services.kit.limits import PAGE_SIZE_HELP, PageOffset
 
 router = APIRouter(prefix="/api/v1/users", tags=["users / 用户"])
 AdminDep = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
@@ -28,7 +28,7 @@ async def create_user(body: UserCreate, request: Request, session: SessionDep, a
 async def list_users(
     session: SessionDep,
     _admin: AdminDep,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    offset: PageOffset = 0,
     limit: Annotated[int, Query(ge=1, description=PAGE_SIZE_HELP)] = 100,
 ) -> list[UserOut]:
     return [UserOut.model_validate(user) for user in await repository.list_users(session, offset, limit)]

@@ -57,7 +57,7 @@ async def progress(sha256: Sha256Path, session: SessionDep, _principal: Principa
 )
 async def upload(
     sha256: Sha256Path,
-    offset: Annotated[int, Query(ge=0)],
+    offset: Annotated[int, Query(ge=0, le=2**31)],
     request: Request,
     session: SessionDep,
     _principal: SurveyorDep,

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from services.kit.auth import PrincipalDep
 from services.kit.database import SessionDep
+from services.kit.limits import PageOffset
 from services.kit.schemas import DivisionCode
 from services.registry.cases import service
 from services.registry.clock import ClockDep
@@ -60,7 +61,7 @@ async def list_cases(
     status: CaseStatus | None = None,
     step: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: PageOffset = 0,
 ) -> list[CaseBrief]:
     return await service.list_cases(
         session,

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.kit.auth import Principal, PrincipalDep, Role, require_roles
 from services.kit.database import SessionDep
+from services.kit.limits import PageOffset
 from services.registry.schemas import SurveySubmit
 from services.registry.surveys import service
 from services.registry.surveys.schemas import BatchResult, BatchSubmit, Decision, ReviewOut, SurveyResult
@@ -81,7 +82,7 @@ async def reviews(
         str, Query(pattern="^(needs_review|received|accepted|rejected)$")
     ] = service.NEEDS_REVIEW,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: PageOffset = 0,
 ) -> list[SurveyResult]:
     return await service.for_review(session, principal, status, limit, offset)
 
