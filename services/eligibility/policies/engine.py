@@ -61,6 +61,21 @@ class PolicyInvalid(ValueError):
         self.problems = problems
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Where one of a list of policies applies within a region: under `prefix`, but not under `excluded`."""
+
+    index: int
+    prefix: str
+    excluded: tuple[str, ...]
+
+    def covers(self, villages: npt.NDArray[np.str_]) -> npt.NDArray[np.bool_]:
+        inside = np.char.startswith(villages, self.prefix)
+        for prefix in self.excluded:
+            inside &= ~np.char.startswith(villages, prefix)
+        return np.asarray(inside, bool)
+
+
 def resolve(document: PolicyDocument, base: PolicyDocument | None) -> PolicyDocument:
     """A county override merged onto the (resolved) base it extends; a base document is returned as is."""
     if document.extends is None:

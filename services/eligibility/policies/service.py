@@ -9,7 +9,6 @@ import datetime as dt
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.eligibility import contract
 from services.eligibility.models import AuditRecord, OutboxEvent, Policy
 from services.eligibility.policies import repository
-from services.eligibility.policies.engine import CompiledPolicy, PolicyInvalid, resolve
+from services.eligibility.policies.engine import CompiledPolicy, PolicyInvalid, Scope, resolve
 from services.eligibility.reassessments.service import create_run
 from services.eligibility.schemas import (
     STATUS_LABELS,
@@ -332,21 +331,6 @@ async def get(session: AsyncSession, policy_id: uuid.UUID) -> Policy:
     if policy is None:
         raise NotFound(*NOT_FOUND)
     return policy
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Where one of a list of policies applies within a region: under `prefix`, but not under `excluded`."""
-
-    index: int
-    prefix: str
-    excluded: tuple[str, ...]
-
-    def covers(self, villages: npt.NDArray[np.str_]) -> npt.NDArray[np.bool_]:
-        inside = np.char.startswith(villages, self.prefix)
-        for prefix in self.excluded:
-            inside &= ~np.char.startswith(villages, prefix)
-        return np.asarray(inside, bool)
 
 
 def scopes(policies: Sequence[Policy], region_code: str, on: dt.date) -> list[Scope]:

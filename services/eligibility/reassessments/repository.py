@@ -47,8 +47,7 @@ from services.eligibility.models import (
     OutboxEvent,
     ReassessmentRun,
 )
-from services.eligibility.policies.engine import CompiledPolicy
-from services.eligibility.policies.service import Scope
+from services.eligibility.policies.engine import CompiledPolicy, Scope
 from services.eligibility.rules import relational
 from services.eligibility.rules.inputs import HOUSEHOLD_COLUMNS
 from services.kit.observability import current_request_id
@@ -173,7 +172,8 @@ async def local_settings(session: AsyncSession) -> None:
     )
 
 
-def _inside(village: Any, scope: Scope) -> Any:
+def inside(village: Any, scope: Scope) -> Any:
+    """SQL condition: the village is in the scope."""
     excluded = [not_(village.between(*region_bounds(prefix))) for prefix in scope.excluded]
     return and_(village.between(*region_bounds(scope.prefix)), *excluded)
 
@@ -217,7 +217,7 @@ def _assessed(chunk: Any, scope: PolicyScope, as_of: dt.date) -> Any:
         chunk.c.current_policy.is_distinct_from(scope.policy_id),
         chunk.c.current_as_of.is_distinct_from(as_of),
     )
-    source = select(chunk).where(_inside(chunk.c.village_code, scope.scope), fresh).subquery()
+    source = select(chunk).where(inside(chunk.c.village_code, scope.scope), fresh).subquery()
     compiled = scope.compiled
     evaluated = relational.evaluated(
         compiled.program, source, params=compiled.parameters_on(as_of), as_of=as_of, prefix="p"

@@ -15,9 +15,8 @@ from sqlalchemy import String, and_, case, cast, false, func, not_, null, or_, s
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.eligibility.models import HouseholdInput
-from services.eligibility.policies.engine import CompiledPolicy
-from services.eligibility.policies.service import Scope
-from services.eligibility.reassessments.repository import local_settings
+from services.eligibility.policies.engine import CompiledPolicy, Scope
+from services.eligibility.reassessments.repository import inside, local_settings
 from services.eligibility.rules import relational
 from services.eligibility.rules.inputs import HOUSEHOLD_COLUMNS
 from services.kit.regions import region_bounds, region_prefix
@@ -40,11 +39,6 @@ class Affected:
     current_category: str | None
     simulated_category: str
     change: Literal["enters", "exits", "changes"]
-
-
-def _inside(village: Any, scope: Scope) -> Any:
-    excluded = [not_(village.between(*region_bounds(prefix))) for prefix in scope.excluded]
-    return and_(village.between(*region_bounds(scope.prefix)), *excluded)
 
 
 def _compared(
@@ -95,8 +89,8 @@ def _compared(
             change.label("change"),
         )
 
-    branches = [branch(_inside(village, scope), policy) for policy, scope in current]
-    branches.append(branch(and_(true(), *[not_(_inside(village, scope)) for _p, scope in current]), None))
+    branches = [branch(inside(village, scope), policy) for policy, scope in current]
+    branches.append(branch(and_(true(), *[not_(inside(village, scope)) for _p, scope in current]), None))
     return union_all(*branches).subquery("compared")
 
 

@@ -1,7 +1,7 @@
 """household inputs as columns and member codes, big-endian details, MD5 outcome keys
 
-Revision ID: eli0003
-Revises: eli0002
+Revision ID: eli0004
+Revises: eli0003
 Create Date: 2026-11-24 07:30:00.000000
 
 Bulk runs and simulations now evaluate the rules inside PostgreSQL, so the projection keeps each
@@ -25,8 +25,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = 'eli0003'
-down_revision: str | Sequence[str] | None = 'eli0002'
+revision: str = 'eli0004'
+down_revision: str | Sequence[str] | None = 'eli0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
