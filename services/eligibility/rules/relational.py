@@ -66,6 +66,11 @@ def _int(value: int) -> ColumnElement[int]:
     return literal(value, BigInteger())
 
 
+def _bits(value: int) -> ColumnElement[int]:
+    """A shift distance: PostgreSQL shifts an int8 by an int4 only."""
+    return literal(value, Integer())
+
+
 def _binary(left: ColumnElement[Any], symbol: str, right: Any, type_: Any) -> ColumnElement[Any]:
     return left.op(symbol, return_type=type_)(right)
 
@@ -121,11 +126,11 @@ def _member(name: str, scope: _Scope) -> ColumnElement[Any]:
     assert code is not None, "member fields are read inside aggregates only"
     if name == "age":
         today = scope.as_of.year * 10000 + scope.as_of.month * 100 + scope.as_of.day
-        birth = _binary(code, ">>", _int(BIRTH_SHIFT), BigInteger())
+        birth = _binary(code, ">>", _bits(BIRTH_SHIFT), BigInteger())
         days = _binary(_int(today + _AGE_OFFSET * 10000), "-", birth, BigInteger())
         return _binary(_binary(days, "/", _int(10000), BigInteger()), "-", _int(_AGE_OFFSET), BigInteger())
     shift, width = MEMBER_LAYOUT[name]
-    field = _binary(_binary(code, ">>", _int(shift), BigInteger()), "&", _int((1 << width) - 1), BigInteger())
+    field = _binary(_binary(code, ">>", _bits(shift), BigInteger()), "&", _int((1 << width) - 1), BigInteger())
     return field == _int(1) if MEMBER[name].kind == "bool" else field
 
 
@@ -329,7 +334,7 @@ def evaluated(
         selected: list[ColumnElement[Any]] = [*row.c]
         joined = row
         if fresh:
-            unnested = func.unnest(row.c.members).table_valued("code")
+            unnested = func.unnest(row.c.members).table_valued("code").render_derived()
             inside = _Scope(row, columns, known, params, as_of, member=unnested.c.code)
             lateral = (
                 select(*[_aggregate(a, inside).label(aggregate_columns[a]) for a in fresh])
@@ -357,7 +362,9 @@ def small_bytes(values: Sequence[ColumnElement[Any]]) -> ColumnElement[bytes]:
         group = values[start : start + 8]
         word: ColumnElement[Any] = _int(0)
         for offset, value in enumerate(group):
-            shifted = _binary(cast(value, BigInteger()), "<<", _int(56 - 8 * offset), BigInteger())
+            # Through int4: PostgreSQL casts a boolean to int4 only.
+            byte = cast(cast(value, Integer()), BigInteger())
+            shifted = _binary(byte, "<<", _bits(56 - 8 * offset), BigInteger())
             word = _binary(word, "|", shifted, BigInteger())
         words.append(func.int8send(word, type_=LargeBinary()))
     return func.substring(concatenated(words), 1, len(values), type_=LargeBinary())
