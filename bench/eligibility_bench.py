@@ -33,7 +33,7 @@ from services.eligibility.models import ReassessmentRun
 from services.eligibility.policies.service import create_draft, publish_policy, sync_shipped
 from services.eligibility.reassessments.runner import run_to_end
 from services.eligibility.reassessments.service import create_run
-from services.eligibility.rules.inputs import LAYOUT_VERSION, inputs_hash, pack
+from services.eligibility.rules.inputs import HOUSEHOLD_COLUMNS, encode, inputs_hash
 from services.eligibility.schemas import (
     HouseholdInputIn,
     PolicyAction,
@@ -99,14 +99,14 @@ def distinct_households() -> list[tuple[str, dict[str, Any]]]:
 async def load(url: str, households: int) -> None:
     """The projection and the input snapshots, loaded with COPY in chunks."""
     templates = distinct_households()
-    packed = [(village, inputs_hash(facts), *pack(facts)) for village, facts in templates]
+    encoded = [(village, inputs_hash(facts), *encode(facts)) for village, facts in templates]
     connection = await asyncpg.connect(url, server_settings={"search_path": "eligibility"})
     try:
         await connection.copy_records_to_table(
             "input_snapshots",
             records=[
                 (digest, json.dumps(facts, ensure_ascii=False), dt.datetime.now(dt.UTC))
-                for (_v, facts), (_v2, digest, _h, _m) in zip(templates, packed, strict=True)
+                for (_v, facts), (_v2, digest, _c, _m) in zip(templates, encoded, strict=True)
             ],
             columns=("inputs_hash", "facts", "created_at"),
         )
@@ -115,10 +115,9 @@ async def load(url: str, households: int) -> None:
         for start in range(0, households, step):
             records = []
             for number in range(start, min(households, start + step)):
-                village, digest, household_record, member_records = packed[number % DISTINCT]
-                records.append(
-                    (uuid.uuid4(), 1, village, digest, LAYOUT_VERSION, household_record, member_records, now)
-                )
+                village, digest, columns, members = encoded[number % DISTINCT]
+                values = [columns[name] for name in HOUSEHOLD_COLUMNS]
+                records.append((uuid.uuid4(), 1, village, digest, *values, members, now))
             await connection.copy_records_to_table(
                 "household_inputs",
                 records=records,
@@ -127,9 +126,8 @@ async def load(url: str, households: int) -> None:
                     "household_version",
                     "village_code",
                     "inputs_hash",
-                    "layout_version",
-                    "household_record",
-                    "member_records",
+                    *HOUSEHOLD_COLUMNS,
+                    "members",
                     "updated_at",
                 ),
             )

@@ -130,7 +130,9 @@ def _member(name: str, scope: _Scope) -> ColumnElement[Any]:
         days = _binary(_int(today + _AGE_OFFSET * 10000), "-", birth, BigInteger())
         return _binary(_binary(days, "/", _int(10000), BigInteger()), "-", _int(_AGE_OFFSET), BigInteger())
     shift, width = MEMBER_LAYOUT[name]
-    field = _binary(_binary(code, ">>", _bits(shift), BigInteger()), "&", _int((1 << width) - 1), BigInteger())
+    field = _binary(
+        _binary(code, ">>", _bits(shift), BigInteger()), "&", _int((1 << width) - 1), BigInteger()
+    )
     return field == _int(1) if MEMBER[name].kind == "bool" else field
 
 
