@@ -1,0 +1,122 @@
+"""The SQL back end (bulk runs, simulations) and numpy (single assessments, SQLite) store the same bytes."""
+
+import datetime as dt
+import random
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from services.eligibility.models import HouseholdInput
+from services.eligibility.policies.service import shipped_documents
+from services.eligibility.rules import relational
+from services.eligibility.rules.inputs import HOUSEHOLD_COLUMNS, HouseholdBatch, encode, normalise
+from services.kit.database import Database
+from tests.eligibility.policies import shipped
+from tests.support.postgres import sqlalchemy_urls
+
+CODES = [document.code for document in shipped_documents()]
+DATES = [dt.date(2019, 6, 30), dt.date(2026, 11, 1)]
+
+
+def random_member(rng: random.Random) -> dict[str, Any]:
+    born = dt.date(2026, 11, 1) - dt.timedelta(days=rng.randrange(0, 95 * 366))
+    return {
+        "birth_date": born.isoformat(),
+        "sex": rng.choice(["male", "female"]),
+        "relation": rng.choice(["head", "spouse", "child", "parent", "grandchild", "other"]),
+        "labour_capacity": rng.choice(["normal", "skilled", "partial", "lost", "none"]),
+        "labour_willing": rng.random() < 0.8,
+        "health": rng.choice(["healthy", "chronic", "serious", "disabled"]),
+        "disability_grade": rng.choice([0, 0, 0, 1, 2, 4]),
+        "schooling_stage": rng.choice(["none", "primary", "junior", "senior", "undergraduate"]),
+        "dropped_out": rng.random() < 0.1,
+        "medical_insured": rng.random() < 0.9,
+    }
+
+
+def random_household(rng: random.Random) -> dict[str, Any]:
+    members = [random_member(rng) for _ in range(rng.choice([0, 1, 2, 3, 4, 6]))]
+    income = rng.choice([0, 230000, 400000, 660000, rng.randrange(-5000, 2_000_000)])
+    return normalise(
+        {
+            "per_capita_net_income_fen": income,
+            "per_capita_disposable_income_fen": rng.choice([None, rng.randrange(0, 1_500_000)]),
+            "member_count": len(members) if rng.random() < 0.9 else rng.randrange(0, 8),
+            "transfer_income_fen": rng.choice([0, rng.randrange(0, 2_000_000)]),
+            "housing_safety_grade": rng.choice(["A", "B", "C", "D"]),
+            "housing_area_m2": rng.choice([None, 0.0, 13.0, rng.uniform(5, 200)]),
+            "housing_self_build_capable": rng.random() < 0.3,
+            "drinking_water_safe": rng.random() < 0.8,
+            "food_clothing_secure": rng.random() < 0.8,
+            "dibao": rng.random() < 0.15,
+            "wubao": rng.random() < 0.05,
+            "status": rng.choice(["applicant", "registered", "exited", "not_poor"]),
+            "exit_year": rng.choice([0, 2016, 2019, 2020, 2025]),
+            "members": members,
+        }
+    )
+
+
+@pytest.fixture
+async def projected(pg_database: str) -> Any:
+    """400 random households in the projection, and their facts in id order."""
+    rng = random.Random(20261123)
+    facts = [random_household(rng) for _ in range(400)]
+    database = Database(sqlalchemy_urls(pg_database)["eligibility"], "eligibility", pool_size=1)
+    async with database.sessionmaker() as session, session.begin():
+        for number, one in enumerate(facts):
+            columns, members = encode(one)
+            session.add(
+                HouseholdInput(
+                    household_id=uuid.UUID(int=number + 1),
+                    household_version=1,
+                    village_code="522627001201",
+                    inputs_hash=f"h{number}",
+                    members=members,
+                    **columns,
+                )
+            )
+    yield database, facts
+    await database.dispose()
+
+
+@pytest.mark.parametrize("as_of", DATES)
+async def test_sql_and_numpy_back_ends_agree_on_every_shipped_policy(projected: Any, as_of: dt.date) -> None:
+    database, facts = projected
+    households = HouseholdInput.__table__
+    source = select(
+        households.c.household_id, *[households.c[name] for name in HOUSEHOLD_COLUMNS], households.c.members
+    ).subquery()
+    for code in CODES:
+        policy = shipped(code)
+        if policy.document.effective_from > as_of:
+            continue
+        expected = policy.evaluate(HouseholdBatch.from_facts(facts), as_of)
+        outcomes = expected.outcomes()
+        evaluated = relational.evaluated(
+            policy.program, source, params=policy.parameters_on(as_of), as_of=as_of, prefix="p"
+        )
+        stored = policy.stored_columns(evaluated)
+        statement = select(*[value.label(name) for name, value in stored.items()]).order_by(
+            evaluated.query.c.household_id
+        )
+        async with database.sessionmaker() as session:
+            rows = (await session.execute(statement)).mappings().all()
+        assert len(rows) == len(facts)
+        numpy_rows = zip(
+            expected.category_names(),
+            expected.poor.tolist(),
+            expected.degree_names(),
+            expected.extreme.tolist(),
+            expected.exit_ready.tolist(),
+            expected.score_x100.tolist(),
+            expected.packed(),
+            outcomes.keys,
+            outcomes.programs_json,
+            strict=True,
+        )
+        for index, (row, numpy_row) in enumerate(zip(rows, numpy_rows, strict=True)):
+            found = tuple(row[name] for name in stored)
+            assert found == numpy_row, f"{code} on {as_of}, household {index}: {facts[index]}"
