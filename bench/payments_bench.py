@@ -13,7 +13,6 @@ and the load average, so figures taken on a busy machine can be judged.
 """
 
 import asyncio
-import contextlib
 import datetime as dt
 import os
 import socket
@@ -23,7 +22,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -33,6 +31,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, insert, select
 
+from bench.cpu import PostgresCpu, process_cpu
 from services.kit.auth import Principal, PrincipalKind
 from services.kit.migrations import SERVICES
 from services.launcher.system import SystemSecrets, build_system, migrate_all
@@ -49,60 +48,23 @@ PEOPLE_PER_HOUSEHOLD = 2
 COUNTY = "522627000000"
 FAIL_RATE, TIMEOUT_RATE = 0.05, 0.05
 ADMIN = Principal(subject="bench", kind=PrincipalKind.USER, roles=frozenset({"admin"}))
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def process_cpu(pid: int) -> float | None:
-    """User + system CPU seconds of a local process, or None when it cannot be read."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 class CpuMeter:
-    """CPU seconds used so far by this process, the bank simulator and the bench database's backends.
-
-    PostgreSQL backends come and go with the pool, so they are sampled in the background and each
-    one's highest reading is kept (a backend that exits loses at most one sampling interval).
-    """
+    """CPU seconds used so far by this process, the bank simulator and the bench database's backends."""
 
     def __init__(self, database: str, bank_pid: int) -> None:
-        self.database, self.bank_pid = database, bank_pid
-        self.backends: dict[int, float] = {}
-        self.postgres_visible = True
-        self._task: asyncio.Task[None] | None = None
-
-    async def _sample_forever(self) -> None:
-        connection = await asyncpg.connect(f"postgresql://{PG_SERVER}/postgres")
-        try:
-            while True:
-                pids = await connection.fetch(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = $1", self.database
-                )
-                for (pid,) in pids:
-                    used = process_cpu(pid)
-                    if used is None:
-                        self.postgres_visible = False
-                    else:
-                        self.backends[pid] = max(used, self.backends.get(pid, 0.0))
-                await asyncio.sleep(0.2)
-        finally:
-            await connection.close()
+        self.bank_pid = bank_pid
+        self.postgres = PostgresCpu(PG_SERVER, database)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._sample_forever())
+        self.postgres.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self.postgres.stop()
 
     def now(self) -> tuple[float, float | None, float | None]:
-        postgres = sum(self.backends.values()) if self.postgres_visible else None
-        return time.process_time(), process_cpu(self.bank_pid), postgres
+        return time.process_time(), process_cpu(self.bank_pid), self.postgres.seconds()
 
 
 @dataclass

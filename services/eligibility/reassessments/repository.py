@@ -288,9 +288,12 @@ async def assess_chunk(
     if evaluated is None:
         found = (await session.execute(select(*counts))).one()
         return ChunkWritten(read=found[0], last=found[1], written=0, changed=0)
-    numbered = select(evaluated, func.row_number().over().label("n")).cte("numbered")
+    number = func.row_number().over()
+    numbered = select(
+        evaluated, assessment_ids.of(number).label("assessment_id"), event_ids.of(number).label("event_id")
+    ).cte("numbered")
     row = numbered.c
-    assessment_id = assessment_ids.of(row.n)
+    assessment_id = row.assessment_id
     changed = row.outcome_key.is_distinct_from(row.current_key)
     at = literal(now, DateTime(timezone=True))
     assessments = insert(Assessment).from_select(
@@ -344,7 +347,7 @@ async def assess_chunk(
     events = insert(OutboxEvent).from_select(
         ("event_id", "type", "key", "payload", "occurred_at", "request_id"),
         select(
-            event_ids.of(row.n),
+            row.event_id,
             literal(contract.ASSESSMENT_RECORDED, String()),
             cast(row.household_id, String()),
             _payload(row, assessment_id, constants),
