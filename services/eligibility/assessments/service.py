@@ -77,16 +77,6 @@ def new_ids(count: int) -> list[str]:
     return ids
 
 
-def id_series() -> tuple[str, int]:
-    """For UUIDs made in SQL from a number n (reassessments/repository.py IdSeries): a version 7
-    prefix of 16 hex digits (time in ms, version, 12 random bits) and a base, a negative int8 whose
-    two's complement starts with the variant bits 10 and stays so up to base + 2**32."""
-    stamp = int(time.time() * 1000)
-    random_bits = int.from_bytes(os.urandom(10), "big")
-    low = (random_bits >> 12) % ((1 << 62) - (1 << 32))
-    return f"{stamp:012x}7{random_bits & 0xFFF:03x}", ((1 << 63) | low) - (1 << 64)
-
-
 _JSON_BOOL = ("false", "true")
 
 

@@ -334,8 +334,8 @@ async def get(session: AsyncSession, policy_id: uuid.UUID) -> Policy:
 
 
 def scopes(policies: Sequence[Policy], region_code: str, on: dt.date) -> list[Scope]:
-    """Which published policy applies where in a region on a date: the narrowest region wins, then
-    the latest effective date, then the highest version. Regions where none applies are in no scope."""
+    """Where each published policy applies in a region on a date (none applies outside every scope)."""
+    # Precedence: the narrowest region, then the latest effective date, then the highest version.
     region = region_prefix(region_code)
     order = sorted(
         (index for index, policy in enumerate(policies) if policy.effective_from <= on),

@@ -9,6 +9,8 @@ into numpy and writes the rows the runner built.
 
 import datetime as dt
 import json
+import os
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -129,14 +131,20 @@ async def advance(session: AsyncSession, run_id: uuid.UUID, values: dict[str, An
 
 @dataclass(frozen=True)
 class IdSeries:
-    """UUIDs made in SQL as `prefix` (48-bit time in ms, version 7, 12 random bits) and `base + n`.
-
-    `base` is a negative int8 whose two's complement starts with the variant bits 10, so the
-    64 low bits written as hex by to_hex() stay a version 7 UUID for n up to 2**32.
-    """
+    """Version 7 UUIDs made in SQL: `prefix` (time in ms, version, 12 random bits), then `base + n` in hex."""
 
     prefix: str
     base: int
+
+    @classmethod
+    def fresh(cls) -> "IdSeries":
+        """A new series, stamped now."""
+        stamp = int(time.time() * 1000)
+        random_bits = int.from_bytes(os.urandom(10), "big")
+        # A negative int8 whose two's complement starts with the variant bits 10, so the 64 low bits
+        # that to_hex() writes stay a version 7 UUID for n up to 2**32.
+        low = (random_bits >> 12) % ((1 << 62) - (1 << 32))
+        return cls(f"{stamp:012x}7{random_bits & 0xFFF:03x}", ((1 << 63) | low) - (1 << 64))
 
     def of(self, number: Any) -> Any:
         digits = relational.text_concat(
@@ -165,8 +173,8 @@ class ChunkWritten:
 
 
 async def local_settings(session: AsyncSession) -> None:
-    """For this transaction: no JIT (compiling the rules' expressions costs more than it saves per
-    chunk) and room to keep a chunk's evaluated rows in memory."""
+    """For this transaction: no JIT and room to keep a chunk's evaluated rows in memory."""
+    # JIT compiling the rules' expressions costs more than it saves on a chunk.
     await session.execute(
         select(func.set_config("jit", "off", True), func.set_config("work_mem", WORK_MEM, True))
     )

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from services.eligibility import contract
-from services.eligibility.assessments.service import event_payloads, id_series, new_ids
+from services.eligibility.assessments.service import event_payloads, new_ids
 from services.eligibility.models import AuditRecord, Policy, ReassessmentRun
 from services.eligibility.policies import repository as policy_repository
 from services.eligibility.policies.engine import CompiledPolicy
@@ -74,8 +74,8 @@ async def process_chunk(
                 ],
                 size=chunk_size,
                 now=now,
-                assessment_ids=repository.IdSeries(*id_series()),
-                event_ids=repository.IdSeries(*id_series()),
+                assessment_ids=repository.IdSeries.fresh(),
+                event_ids=repository.IdSeries.fresh(),
             )
             read, last, assessed, changed = written.read, written.last, written.written, written.changed
         else:
