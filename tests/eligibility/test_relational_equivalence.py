@@ -1,4 +1,4 @@
-"""The SQL back end (bulk runs, simulations) and numpy (single assessments, SQLite) store the same bytes."""
+"""The SQL back end (bulk runs, simulations) and numpy (single assessments, SQLite) write the same bytes."""
 
 import datetime as dt
 import random
@@ -6,18 +6,27 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Text, cast, literal, select
+from sqlalchemy.dialects.postgresql import JSONB
 
-from services.eligibility.models import HouseholdInput
-from services.eligibility.policies.service import shipped_documents
+from services.eligibility.models import Assessment, CurrentAssessment, HouseholdInput, OutboxEvent
+from services.eligibility.policies import repository as policy_repository
+from services.eligibility.policies.service import compiled, shipped_documents, sync_shipped
+from services.eligibility.reassessments import repository, runner
+from services.eligibility.reassessments.repository import ASSESSMENT_COLUMNS, CURRENT_COLUMNS
+from services.eligibility.reassessments.service import create_run
 from services.eligibility.rules import relational
 from services.eligibility.rules.inputs import HOUSEHOLD_COLUMNS, HouseholdBatch, encode, normalise
-from services.kit.database import Database
+from services.kit.auth import Principal, PrincipalKind, Role
+from services.kit.database import Database, utcnow
 from tests.eligibility.policies import shipped
 from tests.support.postgres import sqlalchemy_urls
 
 CODES = [document.code for document in shipped_documents()]
 DATES = [dt.date(2019, 6, 30), dt.date(2026, 11, 1)]
+VILLAGES = ["522627001201", "520626001201", "320412001201", "450123001201"]  # each shipped policy applies
+NATION = "000000000000"
+ADMIN = Principal(subject="test", kind=PrincipalKind.USER, roles=frozenset({Role.ADMIN}))
 
 
 def random_member(rng: random.Random) -> dict[str, Any]:
@@ -72,7 +81,7 @@ async def projected(pg_database: str) -> Any:
                 HouseholdInput(
                     household_id=uuid.UUID(int=number + 1),
                     household_version=1,
-                    village_code="522627001201",
+                    village_code=VILLAGES[number % len(VILLAGES)],
                     inputs_hash=f"h{number}",
                     members=members,
                     **columns,
@@ -120,3 +129,53 @@ async def test_sql_and_numpy_back_ends_agree_on_every_shipped_policy(projected: 
         for index, (row, numpy_row) in enumerate(zip(rows, numpy_rows, strict=True)):
             found = tuple(row[name] for name in stored)
             assert found == numpy_row, f"{code} on {as_of}, household {index}: {facts[index]}"
+
+
+async def test_a_bulk_chunk_in_sql_writes_what_numpy_writes(projected: Any) -> None:
+    database, facts = projected
+    as_of = dt.date(2026, 11, 1)
+    async with database.sessionmaker() as session, session.begin():
+        await sync_shipped(session)
+        run = await create_run(session, ADMIN, NATION, as_of, "both back ends")
+    async with database.sessionmaker() as session:
+        chunk = await repository.read_chunk(session, NATION, None, len(facts))
+        policies = list(await policy_repository.published(session))
+        compiled_policies = [await compiled(session, policy) for policy in policies]
+    assessments, currents, events = runner._evaluate(
+        chunk, policies, compiled_policies, NATION, as_of, run.id, utcnow()
+    )
+    assert await runner.process_chunk(database, run.id, len(facts)) is not None
+    async with database.sessionmaker() as session:
+        stored_assessments = (await session.execute(select(Assessment))).scalars().all()
+        stored_currents = (await session.execute(select(CurrentAssessment))).scalars().all()
+    assert len(assessments) == len(stored_assessments) == len(facts)
+    assert {row[4] for row in assessments} == {policy.id for policy in policies}
+
+    def by_household(rows: Any, columns: tuple[str, ...], key: str, skip: set[str]) -> dict[Any, Any]:
+        kept = [index for index, name in enumerate(columns) if name not in skip]
+        return {row[columns.index(key)]: tuple(row[index] for index in kept) for row in rows}
+
+    def stored(rows: Any, columns: tuple[str, ...], key: str, skip: set[str]) -> dict[Any, Any]:
+        return by_household([[getattr(row, name) for name in columns] for row in rows], columns, key, skip)
+
+    skip = {"id", "assessment_id", "assessed_at"}
+    assert stored(stored_assessments, ASSESSMENT_COLUMNS, "household_id", skip) == by_household(
+        assessments, ASSESSMENT_COLUMNS, "household_id", skip
+    )
+    assert stored(stored_currents, CURRENT_COLUMNS, "household_id", skip) == by_household(
+        currents, CURRENT_COLUMNS, "household_id", skip
+    )
+
+    # As PostgreSQL prints them (numbers keep their scale), without what differs by design.
+    def printed(payload: Any) -> Any:
+        return cast(payload.op("-")("assessment_id").op("-")("assessed_at"), Text())
+
+    async with database.sessionmaker() as session:
+        rows = await session.execute(select(OutboxEvent.key, printed(OutboxEvent.payload)))
+        sql_payloads = dict(rows.all())
+        numpy_payloads = {
+            key: await session.scalar(select(printed(cast(literal(payload), JSONB()))))
+            for _id, _type, key, payload, _at in events
+        }
+    assert len(sql_payloads) == len(facts)
+    assert sql_payloads == numpy_payloads
