@@ -1,26 +1,41 @@
 """The SQL back end (bulk runs, simulations) and numpy (single assessments, SQLite) write the same bytes."""
 
+import asyncio
 import datetime as dt
 import random
 import uuid
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import Text, cast, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
 
-from services.eligibility.models import Assessment, CurrentAssessment, HouseholdInput, OutboxEvent
+from services.eligibility.models import (
+    Assessment,
+    CurrentAssessment,
+    HouseholdInput,
+    InputSnapshot,
+    OutboxEvent,
+)
 from services.eligibility.policies import repository as policy_repository
 from services.eligibility.policies.service import compiled, scopes, shipped_documents, sync_shipped
 from services.eligibility.reassessments import repository, runner
 from services.eligibility.reassessments.repository import ASSESSMENT_COLUMNS, CURRENT_COLUMNS
 from services.eligibility.reassessments.service import create_run
 from services.eligibility.rules import relational
-from services.eligibility.rules.inputs import HOUSEHOLD_COLUMNS, HouseholdBatch, encode, normalise
+from services.eligibility.rules.inputs import (
+    HOUSEHOLD_COLUMNS,
+    HouseholdBatch,
+    encode,
+    inputs_hash,
+    normalise,
+)
 from services.eligibility.simulations import repository as simulation_repository
 from services.eligibility.simulations import service as simulations
 from services.kit.auth import Principal, PrincipalKind, Role
 from services.kit.database import Database, utcnow
+from services.kit.migrations import alembic_config
 from tests.eligibility.policies import shipped
 from tests.support.postgres import sqlalchemy_urls
 
@@ -77,6 +92,8 @@ async def projected(pg_database: str) -> Any:
     facts = [random_household(rng) for _ in range(400)]
     database = Database(sqlalchemy_urls(pg_database)["eligibility"], "eligibility", pool_size=1)
     async with database.sessionmaker() as session, session.begin():
+        for digest, one in {inputs_hash(one): one for one in facts}.items():
+            session.add(InputSnapshot(inputs_hash=digest, facts=one))
         for number, one in enumerate(facts):
             columns, members = encode(one)
             session.add(
@@ -84,7 +101,7 @@ async def projected(pg_database: str) -> Any:
                     household_id=uuid.UUID(int=number + 1),
                     household_version=1,
                     village_code=VILLAGES[number % len(VILLAGES)],
-                    inputs_hash=f"h{number}",
+                    inputs_hash=inputs_hash(one),
                     members=members,
                     **columns,
                 )
@@ -203,3 +220,29 @@ async def test_a_simulation_in_sql_counts_what_numpy_counts(projected: Any) -> N
     # Sorted here: PostgreSQL's collation may order the categories otherwise.
     assert sorted(sql_counts, key=repr) == sorted(numpy_counts, key=repr)
     assert sql_sample == numpy_sample
+
+
+async def test_eli0004_down_and_up_again_keeps_projection_details_and_keys(
+    projected: Any, pg_database: str
+) -> None:
+    database, facts = projected
+    async with database.sessionmaker() as session, session.begin():
+        await sync_shipped(session)
+        run = await create_run(session, ADMIN, NATION, dt.date(2026, 11, 1), "before the round trip")
+    assert await runner.process_chunk(database, run.id, len(facts)) is not None
+
+    async def rows() -> list[Any]:
+        async with database.sessionmaker() as session:
+            return [
+                (await session.execute(select(table).order_by(*table.primary_key))).all()
+                for table in (HouseholdInput.__table__, Assessment.__table__, CurrentAssessment.__table__)
+            ]
+
+    before = await rows()
+    await database.dispose()
+    config = alembic_config("eligibility", sqlalchemy_urls(pg_database)["eligibility"])
+    await asyncio.to_thread(command.downgrade, config, "eli0003")
+    await asyncio.to_thread(command.upgrade, config, "head")
+    after = await rows()
+    assert [len(table) for table in after] == [len(facts)] * 3
+    assert after == before
