@@ -12,7 +12,9 @@ set-based (COPY), not through the API. Then, timed:
 3. one assessment (preview: policy lookup, evaluation, explanation) repeated, p50/p99;
 4. a what-if simulation of a draft over one township of 200 k households.
 
-Peak memory is the process's maximum resident set (resource.getrusage), after loading.
+Peak memory is the process's maximum resident set (resource.getrusage), after loading. Each timed
+step also shows the CPU seconds of this process and of the database's PostgreSQL backends, and the
+load average when it ended, so figures taken on a busy machine can be judged.
 """
 
 import asyncio
@@ -26,14 +28,15 @@ from typing import Any
 
 import asyncpg
 
+from bench.cpu import PostgresCpu
 from bench.generator import SyntheticCounty
 from services.eligibility.assessments.service import preview
 from services.eligibility.household_inputs.service import facts_of
 from services.eligibility.models import ReassessmentRun
 from services.eligibility.policies.service import create_draft, publish_policy, sync_shipped
-from services.eligibility.reassessments.runner import run_to_end
+from services.eligibility.reassessments.runner import CHUNK_SIZE, run_to_end
 from services.eligibility.reassessments.service import create_run
-from services.eligibility.rules.inputs import LAYOUT_VERSION, inputs_hash, pack
+from services.eligibility.rules.inputs import HOUSEHOLD_COLUMNS, encode, inputs_hash
 from services.eligibility.schemas import (
     HouseholdInputIn,
     PolicyAction,
@@ -52,6 +55,24 @@ COUNTY = "522627000000"
 DISTINCT = 50_000  # distinct synthetic households, repeated under new ids up to the target
 AS_OF = dt.date(2026, 11, 1)
 ADMIN = Principal(subject="bench", kind=PrincipalKind.USER, roles=frozenset({Role.ADMIN}))
+
+
+class Meter:
+    """CPU seconds (this process, PostgreSQL) and load average of each timed step, printed at the end."""
+
+    def __init__(self, database: str) -> None:
+        self.postgres = PostgresCpu(SERVER, database)
+        self.steps: list[tuple[str, float, float | None, float]] = []
+        self._before: tuple[float, float | None] = (0.0, None)
+
+    def restart(self) -> None:
+        self._before = (time.process_time(), self.postgres.seconds())
+
+    def mark(self, label: str) -> None:
+        process, postgres = time.process_time(), self.postgres.seconds()
+        server = None if postgres is None or self._before[1] is None else postgres - self._before[1]
+        self.steps.append((label, process - self._before[0], server, os.getloadavg()[0]))
+        self._before = (process, postgres)
 
 
 def peak_mb() -> float:
@@ -99,14 +120,14 @@ def distinct_households() -> list[tuple[str, dict[str, Any]]]:
 async def load(url: str, households: int) -> None:
     """The projection and the input snapshots, loaded with COPY in chunks."""
     templates = distinct_households()
-    packed = [(village, inputs_hash(facts), *pack(facts)) for village, facts in templates]
+    encoded = [(village, inputs_hash(facts), *encode(facts)) for village, facts in templates]
     connection = await asyncpg.connect(url, server_settings={"search_path": "eligibility"})
     try:
         await connection.copy_records_to_table(
             "input_snapshots",
             records=[
                 (digest, json.dumps(facts, ensure_ascii=False), dt.datetime.now(dt.UTC))
-                for (_v, facts), (_v2, digest, _h, _m) in zip(templates, packed, strict=True)
+                for (_v, facts), (_v2, digest, _c, _m) in zip(templates, encoded, strict=True)
             ],
             columns=("inputs_hash", "facts", "created_at"),
         )
@@ -115,10 +136,9 @@ async def load(url: str, households: int) -> None:
         for start in range(0, households, step):
             records = []
             for number in range(start, min(households, start + step)):
-                village, digest, household_record, member_records = packed[number % DISTINCT]
-                records.append(
-                    (uuid.uuid4(), 1, village, digest, LAYOUT_VERSION, household_record, member_records, now)
-                )
+                village, digest, columns, members = encoded[number % DISTINCT]
+                values = [columns[name] for name in HOUSEHOLD_COLUMNS]
+                records.append((uuid.uuid4(), 1, village, digest, *values, members, now))
             await connection.copy_records_to_table(
                 "household_inputs",
                 records=records,
@@ -127,9 +147,8 @@ async def load(url: str, households: int) -> None:
                     "household_version",
                     "village_code",
                     "inputs_hash",
-                    "layout_version",
-                    "household_record",
-                    "member_records",
+                    *HOUSEHOLD_COLUMNS,
+                    "members",
                     "updated_at",
                 ),
             )
@@ -214,18 +233,27 @@ async def main_async(households: int) -> None:
         async with database.sessionmaker() as session, session.begin():
             await sync_shipped(session)
         memory_after_load = peak_mb()
+        meter = Meter(name)
+        meter.postgres.start()
+        await asyncio.sleep(0.5)  # the first sample of the backends, before the clock runs
+        meter.restart()
         first = await bulk(database, "bench: first assessment of every household")
+        meter.mark("bulk run 1")
         draft_id = await new_line_version(database)
         async with database.sessionmaker() as session, session.begin():
             await publish_policy(
                 session, ADMIN, draft_id, PolicyAction(version=1, reason="bench", reassess=False)
             )
+        meter.restart()
         second = await bulk(database, "bench: after a new line")
+        meter.mark("bulk run 2")
         p50, p99 = await single(database, 500)
+        meter.mark("500 single assessments")
         async with database.sessionmaker() as session, session.begin():
             draft = await create_draft(
                 session, ADMIN, PolicyDraftIn(document=_raised_line("cn-bench-sim", 300000))
             )
+        meter.restart()
         started = time.perf_counter()
         async with database.sessionmaker() as session:
             result = await simulate(
@@ -235,8 +263,10 @@ async def main_async(households: int) -> None:
                 SimulationIn(region_code="522627001000", as_of=AS_OF, sample_size=20),
             )
         simulation_seconds = time.perf_counter() - started
+        meter.mark("simulation")
+        await meter.postgres.stop()
         await database.dispose()
-        print(f"households: {households:,} (PostgreSQL 15, {os.cpu_count()} cores, chunk 20,000)")
+        print(f"households: {households:,} (PostgreSQL 15, {os.cpu_count()} cores, chunk {CHUNK_SIZE:,})")
         print(f"{'measure':<58}{'figure':>20}")
         print(f"{'load projection (COPY, setup, not timed against a goal)':<58}{load_seconds:>18.1f} s")
         print(f"{'peak RSS after load':<58}{memory_after_load:>17.0f} MB")
@@ -254,6 +284,10 @@ async def main_async(households: int) -> None:
             f"{result.households:,} / {result.entering:,} / {result.exiting:,} / {result.changing:,}"
         )
         print(f"{'peak RSS, whole bench':<58}{peak_mb():>17.0f} MB")
+        for label, process, server, average in meter.steps:
+            postgres = "n/a" if server is None else f"{server:.1f}"
+            step = f"  {label}: CPU s bench / PostgreSQL, load"
+            print(f"{step:<58}{process:>8.1f} / {postgres}, {average:.1f}")
     finally:
         admin = await asyncpg.connect(f"postgresql://{SERVER}/postgres")
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

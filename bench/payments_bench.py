@@ -7,6 +7,9 @@ Set-up (households, enrolments, cached payees) is not timed; the four phases are
 
 Conditions worth knowing when reading the figures: the payee (一卡通) cache is warm, as for a
 monthly program paid every month; on a cold month each new household costs one registry lookup.
+Each phase also shows the CPU seconds spent in this process, in the bank simulator and in the
+PostgreSQL backends serving the bench database (read from /proc; "n/a" when PostgreSQL is remote),
+and the load average, so figures taken on a busy machine can be judged.
 """
 
 import asyncio
@@ -18,6 +21,7 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -27,6 +31,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, insert, select
 
+from bench.cpu import PostgresCpu, process_cpu
 from services.kit.auth import Principal, PrincipalKind
 from services.kit.migrations import SERVICES
 from services.launcher.system import SystemSecrets, build_system, migrate_all
@@ -43,6 +48,54 @@ PEOPLE_PER_HOUSEHOLD = 2
 COUNTY = "522627000000"
 FAIL_RATE, TIMEOUT_RATE = 0.05, 0.05
 ADMIN = Principal(subject="bench", kind=PrincipalKind.USER, roles=frozenset({"admin"}))
+
+
+class CpuMeter:
+    """CPU seconds used so far by this process, the bank simulator and the bench database's backends."""
+
+    def __init__(self, database: str, bank_pid: int) -> None:
+        self.bank_pid = bank_pid
+        self.postgres = PostgresCpu(PG_SERVER, database)
+
+    def start(self) -> None:
+        self.postgres.start()
+
+    async def stop(self) -> None:
+        await self.postgres.stop()
+
+    def now(self) -> tuple[float, float | None, float | None]:
+        return time.process_time(), process_cpu(self.bank_pid), self.postgres.seconds()
+
+
+@dataclass
+class Phase:
+    name: str
+    seconds: float
+    note: str
+    cpu: tuple[float | None, ...] = ()
+
+
+@dataclass
+class Clock:
+    """Wall and CPU time per phase, each phase measured from the end of the one before."""
+
+    meter: CpuMeter
+    phases: list[Phase] = field(default_factory=list)
+    _wall: float = 0.0
+    _cpu: tuple[float | None, ...] = ()
+
+    def restart(self) -> None:
+        self._wall, self._cpu = time.perf_counter(), self.meter.now()
+
+    def mark(self, name: str, note: str) -> float:
+        wall, cpu = time.perf_counter(), self.meter.now()
+        used = tuple(
+            None if after is None or before is None else after - before
+            for after, before in zip(cpu, self._cpu, strict=True)
+        )
+        self.phases.append(Phase(name, wall - self._wall, note, used))
+        self._wall, self._cpu = wall, cpu
+        return wall
 
 
 def free_port() -> int:
@@ -155,16 +208,29 @@ async def until(counter: Callable[[], Awaitable[int]], target: int) -> None:
         await asyncio.sleep(0.5)
 
 
-async def run() -> list[tuple[str, float, str]]:
+@dataclass
+class Outcome:
+    phases: list[Phase]
+    checks: list[tuple[str, float, str]]
+    load: tuple[float, float]
+
+
+async def run() -> Outcome:
     name = f"fupin_bench_pay_{os.getpid()}"
     await admin_sql(f'CREATE DATABASE "{name}"')
+    if os.environ.get("PGLOG"):
+        await admin_sql(f'ALTER DATABASE "{name}" SET log_min_duration_statement = 0')
+        await admin_sql(f'ALTER DATABASE "{name}" SET log_parameter_max_length = 0')
     bank_port, gateway_port = free_port(), free_port()
     bank = subprocess.Popen(  # noqa: ASYNC220, S603 - our own simulator, started before the clock runs
         [sys.executable, "-m", "tools.bank_simulator", "--port", str(bank_port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    results: list[tuple[str, float, str]] = []
+    meter = CpuMeter(name, bank.pid)
+    clock = Clock(meter)
+    checks: list[tuple[str, float, str]] = []
+    load_before = os.getloadavg()[0]
     try:
         urls = dict.fromkeys(SERVICES, f"postgresql+asyncpg://{PG_SERVER}/{name}")
         await asyncio.to_thread(migrate_all, urls)
@@ -198,108 +264,88 @@ async def run() -> list[tuple[str, float, str]]:
                     },
                 },
             )
+            meter.start()
             async with system.running():
                 serving = asyncio.create_task(server.serve())
                 dispatcher = subsidy.state.dispatcher
                 await dispatcher.stop()  # started below, when the clock runs
                 try:
-                    started = time.perf_counter()
+                    clock.restart()
                     program_id = await seed(database, PAYMENTS)
-                    results.append(
-                        (
-                            "set-up (not in the total)",
-                            time.perf_counter() - started,
-                            f"{PAYMENTS:,} enrolments",
-                        )
-                    )
+                    clock.mark("set-up (not in the total)", f"{PAYMENTS:,} enrolments")
+                    await asyncio.sleep(1.0)  # let the backends' last samples in
 
-                    clock = time.perf_counter()
+                    clock.restart()
                     async with database.sessionmaker() as session, session.begin():
                         outcome = await run_period(session, program_id, "2026-06", actor=ADMIN)
-                    prepared = time.perf_counter()
-                    results.append(
-                        (
-                            "1. prepare (set-based month run)",
-                            prepared - clock,
-                            f"{outcome.created:,} payments",
-                        )
-                    )
+                    clock.mark("1. prepare (set-based month run)", f"{outcome.created:,} payments")
 
                     dispatcher.start()
                     await until(lambda: count(database, Payment.status.in_(("queued", "sending"))), 0)
-                    sent = time.perf_counter()
-                    results.append(
-                        (
-                            "2. sent to the bank in batches",
-                            sent - prepared,
-                            f"batch size {dispatcher.batch_size}",
-                        )
-                    )
+                    clock.mark("2. sent to the bank in batches", f"batch size {dispatcher.batch_size}")
                     await until(lambda: count(database, Payment.status == "paid"), outcome.created)
-                    called_back = time.perf_counter()
-                    results.append(("3. called back / polled, settled", called_back - sent, "all paid"))
+                    clock.mark("3. called back / polled, settled", "all paid")
 
                     statement = (await control.get("/v1/statements", params={"format": "csv"})).content
                     async with database.sessionmaker() as session, session.begin():
                         summary = await import_statement(
                             session, statement, "csv", actor=None, actor_name="bench"
                         )
-                    done = time.perf_counter()
-                    results.append(
-                        ("4. statement fetched and reconciled", done - called_back, f"{summary.summary}")
-                    )
-                    results.append(
-                        (
-                            "end to end (1–4)",
-                            done - clock,
-                            f"{outcome.created / (done - clock):,.0f} payments/s",
-                        )
-                    )
+                    clock.mark("4. statement fetched and reconciled", f"{summary.summary}")
 
                     stats = (await control.get("/_control/stats")).json()
                     async with database.sessionmaker() as session:
                         paid_legs = await session.scalar(
                             select(func.count()).where(LedgerEntry.account.startswith("paid:"))
                         )
-                    results.append(
+                    checks += [
                         (
                             "bank batches received (with faults)",
                             float(stats["batches_received"]),
                             f"{FAIL_RATE:.0%} 503 + {TIMEOUT_RATE:.0%} hang",
-                        )
-                    )
-                    results.append(
+                        ),
                         (
                             "max settlements of one payment",
                             float(stats["max_settlements_per_payment"]),
                             "must be 1",
-                        )
-                    )
-                    results.append(
-                        ("ledger legs into paid:", float(paid_legs or 0), f"must be {outcome.created:,}")
-                    )
+                        ),
+                        ("ledger legs into paid:", float(paid_legs or 0), f"must be {outcome.created:,}"),
+                    ]
                 finally:
                     server.should_exit = True
                     await serving
+                    await meter.stop()
     finally:
         bank.terminate()
         bank.wait(timeout=10)
         await admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    return results
+    return Outcome(clock.phases, checks, (load_before, os.getloadavg()[0]))
+
+
+def _seconds(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.1f}"
 
 
 def main() -> None:
-    results = asyncio.run(run())
-    table = Table(
-        title=f"Subsidy payments end to end / 资金发放全流程 "
-        f"({PAYMENTS:,} payments, PostgreSQL, {os.cpu_count()} cores)"
+    outcome = asyncio.run(run())
+    timed = [phase for phase in outcome.phases if not phase.name.startswith("set-up")]
+    wall = sum(phase.seconds for phase in timed)
+    cpu = tuple(
+        None if any(phase.cpu[n] is None for phase in timed) else sum(phase.cpu[n] or 0.0 for phase in timed)
+        for n in range(3)
     )
-    table.add_column("phase")
-    table.add_column("seconds / count", justify="right")
-    table.add_column("notes")
-    for phase, value, note in results:
-        table.add_row(phase, f"{value:,.2f}" if value % 1 else f"{value:,.0f}", note)
-    Console().print(table)
+    rows = [*outcome.phases, Phase("end to end (1–4)", wall, f"{PAYMENTS / wall:,.0f} payments/s", cpu)]
+    table = Table(
+        title=f"Subsidy payments end to end / 资金发放全流程 ({PAYMENTS:,} payments, PostgreSQL, "
+        f"{os.cpu_count()} cores, load average {outcome.load[0]:.1f} before, {outcome.load[1]:.1f} after)"
+    )
+    for column in ("phase", "wall s", "CPU s ours", "CPU s bank", "CPU s PostgreSQL", "notes"):
+        table.add_column(column, justify="left" if column in ("phase", "notes") else "right")
+    for phase in rows:
+        table.add_row(phase.name, f"{phase.seconds:,.2f}", *map(_seconds, phase.cpu), phase.note)
+    for check, value, note in outcome.checks:
+        table.add_row(check, f"{value:,.0f}", "", "", "", note)
+    Console(width=200).print(table)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,12 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Index, LargeBinary, String, UniqueConstraint
+import numpy as np
+from sqlalchemy import BigInteger, Double, Index, LargeBinary, SmallInteger, String, UniqueConstraint
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from services.kit.audit import AuditMixin
 from services.kit.database import TYPE_ANNOTATION_MAP, Timestamped, new_metadata, utcnow
@@ -47,8 +51,34 @@ class InputSnapshot(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class MemberCodes(TypeDecorator[list[int]]):
+    """Each member's 64-bit code (rules/inputs.py): bigint[] on PostgreSQL, little-endian bytes on SQLite."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.ARRAY(BigInteger()))
+        return dialect.type_descriptor(LargeBinary())
+
+    def process_bind_param(self, value: list[int] | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return np.asarray(value, "<i8").tobytes()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[int] | None:
+        if value is None or dialect.name == "postgresql":
+            return value  # type: ignore[no-any-return]
+        return np.frombuffer(value, "<i8").tolist()  # type: ignore[no-any-return]
+
+
 class HouseholdInput(Base):
-    """What eligibility knows of a household, projected from the registry's feed, packed for bulk runs."""
+    """What eligibility knows of a household, projected from the registry's feed, as the rules read it.
+
+    One column per stored household field of rules/inputs.py (an enum as its code, 0 for unknown;
+    a floor area not recorded as NULL) and the members' codes.
+    """
 
     __tablename__ = "household_inputs"
 
@@ -56,14 +86,29 @@ class HouseholdInput(Base):
     household_version: Mapped[int]
     village_code: Mapped[str] = mapped_column(String(12), index=True)
     inputs_hash: Mapped[str] = mapped_column(String(64))
-    layout_version: Mapped[int]
-    household_record: Mapped[bytes] = mapped_column(LargeBinary)
-    member_records: Mapped[bytes] = mapped_column(LargeBinary)
+    per_capita_net_income_fen: Mapped[int]
+    per_capita_disposable_income_fen: Mapped[int]
+    member_count: Mapped[int]
+    transfer_income_fen: Mapped[int]
+    housing_safety_grade: Mapped[int] = mapped_column(SmallInteger)
+    housing_area_m2: Mapped[float | None] = mapped_column(Double)
+    housing_self_build_capable: Mapped[bool]
+    drinking_water_safe: Mapped[bool]
+    food_clothing_secure: Mapped[bool]
+    dibao: Mapped[bool]
+    wubao: Mapped[bool]
+    status: Mapped[int] = mapped_column(SmallInteger)
+    exit_year: Mapped[int]
+    members: Mapped[list[int]] = mapped_column(MemberCodes)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Assessment(Base):
-    """A household assessed against one policy version on one date; `details` packs each rule's result."""
+    """A household assessed against one policy version on one date; `details` packs each rule's result.
+
+    `details` is the policy's fixed-width record (policies/engine.py: rules and programs one byte
+    each, quantities as big-endian int32, score values as big-endian doubles, points one byte each).
+    """
 
     __tablename__ = "assessments"
     __table_args__ = (Index("ix_assessments_household_id_assessed_at", "household_id", "assessed_at"),)
@@ -99,7 +144,7 @@ class CurrentAssessment(Base):
     village_code: Mapped[str] = mapped_column(String(12), index=True)
     policy_id: Mapped[uuid.UUID]
     as_of: Mapped[dt.date]
-    outcome_key: Mapped[str] = mapped_column(String(64))
+    outcome_key: Mapped[str] = mapped_column(String(64))  # see policies/engine.py Outcomes
     category: Mapped[str] = mapped_column(String(16))
     poor: Mapped[bool]
     score_x100: Mapped[int]

@@ -11,11 +11,11 @@ from services.eligibility.rules.expressions import (
     INT,
     Environment,
     ExpressionError,
-    Frame,
     Type,
     compile_expression,
 )
 from services.eligibility.rules.inputs import HouseholdBatch
+from services.eligibility.rules.vector import Frame, evaluate
 from services.eligibility.schemas import PolicyDocument
 from tests.eligibility.policies import AS_OF, household, member, shipped
 
@@ -73,15 +73,15 @@ def test_aggregates_over_members() -> None:
     }
     for source, expected in cases.items():
         compiled = compile_expression(source, Environment({"line": INT}, frozenset()), ("int", "bool"))
-        assert compiled.evaluate(frame).tolist() == expected, source
+        assert evaluate(compiled.node, frame).tolist() == expected, source
 
 
 def test_age_is_full_years_on_the_assessment_date() -> None:
     facts = [household(1000, {"birth_date": "2010-11-01", "sex": "male", "labour_capacity": "none"})]
     compiled = compile_expression("any(m.age == 16 for m in household.members)", ENV, ("bool",))
     batch = HouseholdBatch.from_facts(facts)
-    assert compiled.evaluate(Frame(batch, dt.date(2026, 11, 1), {})).tolist() == [True]
-    assert compiled.evaluate(Frame(batch, dt.date(2026, 10, 31), {})).tolist() == [False]
+    assert evaluate(compiled.node, Frame(batch, dt.date(2026, 11, 1), {})).tolist() == [True]
+    assert evaluate(compiled.node, Frame(batch, dt.date(2026, 10, 31), {})).tolist() == [False]
 
 
 def national_document(**changes: object) -> PolicyDocument:

@@ -13,7 +13,6 @@ import os
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,17 +23,18 @@ from services.eligibility.assessments import repository
 from services.eligibility.household_inputs import repository as inputs_repository
 from services.eligibility.models import Assessment, CurrentAssessment, HouseholdInput, OutboxEvent, Policy
 from services.eligibility.policies import repository as policy_repository
-from services.eligibility.policies.engine import CompiledPolicy, Evaluation
+from services.eligibility.policies.engine import CompiledPolicy
 from services.eligibility.policies.service import DRAFT, applicable_among, check, compiled
-from services.eligibility.rules.expressions import Frame
 from services.eligibility.rules.inputs import (
     HOUSEHOLD,
+    HOUSEHOLD_COLUMNS,
     MEMBER,
     HouseholdBatch,
     canonical_json,
     inputs_hash,
     normalise,
 )
+from services.eligibility.rules.vector import Frame
 from services.eligibility.schemas import (
     CATEGORY_LABELS,
     AssessmentOut,
@@ -75,56 +75,6 @@ def new_ids(count: int) -> list[str]:
     text = np.ascontiguousarray(np.concatenate(parts, axis=1)).view("S36").ravel()
     ids: list[str] = text.astype("U36").tolist()
     return ids
-
-
-@dataclass(frozen=True)
-class Outcomes:
-    """Per household of an evaluation: a key that is equal when the outcome is unchanged, and its programs."""
-
-    keys: list[str]
-    programs_json: list[str]
-
-
-def outcomes(evaluation: Evaluation) -> Outcomes:
-    """Outcome keys and program maps, computed once per distinct combination rather than per household.
-
-    The key digests category, degree, extreme poverty, exit readiness and the programs (code and
-    quantity) by name, so it compares across policy versions, and ends with the score.
-    """
-    document = evaluation.policy.document
-    assert document.outcome is not None
-    codes = [program.code for program in document.outcome.programs]
-    size = evaluation.frame.size
-    matrix = np.column_stack(
-        [
-            evaluation.category,
-            evaluation.degree,
-            evaluation.extreme,
-            evaluation.exit_ready,
-            np.where(evaluation.programs, evaluation.quantities, -1),
-        ]
-    ).astype(np.int64)
-    matrix = np.ascontiguousarray(matrix.reshape(size, -1))
-    rows = matrix.view(np.dtype((np.void, matrix.dtype.itemsize * matrix.shape[1]))).ravel()
-    _values, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
-    prefixes, programs = [], []
-    categories, degrees = evaluation.policy.category_names, evaluation.policy.degree_names
-    for row in matrix[first].tolist():
-        category, degree, extreme, exit_ready, quantities = row[0], row[1], row[2], row[3], row[4:]
-        granted = {code: quantity for code, quantity in zip(codes, quantities, strict=True) if quantity >= 0}
-        text = json.dumps(granted, separators=(",", ":"))
-        described = (
-            f"{categories[category]}|{degrees[degree] if degree >= 0 else '-'}|{extreme}{exit_ready}|{text}"
-        )
-        prefixes.append(hashlib.blake2b(described.encode(), digest_size=12).hexdigest() + ":")
-        programs.append(text)
-    index = np.asarray(inverse).reshape(-1).tolist()
-    return Outcomes(
-        keys=[
-            prefixes[i] + str(score) for i, score in zip(index, evaluation.score_x100.tolist(), strict=True)
-        ],
-        programs_json=[programs[i] for i in index],
-    )
 
 
 _JSON_BOOL = ("false", "true")
@@ -198,11 +148,12 @@ async def assess_one(session: AsyncSession, household: HouseholdInput, on: dt.da
         and current.as_of == on
     ):
         return await session.get(Assessment, current.assessment_id)
+    columns = {name: [getattr(household, name)] for name in HOUSEHOLD_COLUMNS}
     evaluation = (await compiled(session, policy)).evaluate(
-        HouseholdBatch.from_packed([household.household_record], [household.member_records]), on
+        HouseholdBatch.from_columns(columns, [household.members]), on
     )
     outcome = evaluation.outcome(0)
-    results = outcomes(evaluation)
+    results = evaluation.outcomes()
     key = results.keys[0]
     assessment = Assessment(
         id=uuid.UUID(new_ids(1)[0]),

@@ -1,10 +1,8 @@
 """Queries on the household projection and the input snapshots."""
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.eligibility.models import HouseholdInput, InputSnapshot
@@ -22,10 +20,3 @@ async def keep_snapshot(session: AsyncSession, inputs_hash: str, facts: dict[str
     """Store an input once per distinct content (its hash is its key)."""
     if await session.get(InputSnapshot, inputs_hash) is None:
         session.add(InputSnapshot(inputs_hash=inputs_hash, facts=facts))
-
-
-async def snapshots(session: AsyncSession, hashes: Sequence[str]) -> dict[str, dict[str, Any]]:
-    rows = await session.execute(
-        select(InputSnapshot.inputs_hash, InputSnapshot.facts).where(InputSnapshot.inputs_hash.in_(hashes))
-    )
-    return {row.inputs_hash: row.facts for row in rows}

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.eligibility.assessments.service import assess_one
 from services.eligibility.household_inputs import repository
 from services.eligibility.models import HouseholdInput
-from services.eligibility.rules.inputs import LAYOUT_VERSION, inputs_hash, normalise, pack
+from services.eligibility.rules.inputs import encode, inputs_hash, normalise
 from services.kit.outbox import FeedEvent
 from services.registry import contract as registry
 
@@ -66,16 +66,16 @@ async def apply_registry_event(session: AsyncSession, event: FeedEvent) -> None:
         return
     facts = facts_of(event.payload)
     digest = inputs_hash(facts)
-    household_record, member_records = pack(facts)
+    columns, members = encode(facts)
     if current is None:
         current = HouseholdInput(household_id=change.household_id)
         session.add(current)
     current.household_version = change.version
     current.village_code = change.village_code
     current.inputs_hash = digest
-    current.layout_version = LAYOUT_VERSION
-    current.household_record = household_record
-    current.member_records = member_records
+    for name, value in columns.items():
+        setattr(current, name, value)
+    current.members = members
     await repository.keep_snapshot(session, digest, facts)
     await session.flush()
     await assess_one(session, current, on=event.occurred_at.astimezone(dt.UTC).date())

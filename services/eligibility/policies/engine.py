@@ -1,13 +1,19 @@
 """A policy document compiled: checked once, then evaluated over batches of households.
 
-`CompiledPolicy` refuses a document with any problem (all of them reported at once). An
-`Evaluation` holds every household's results as numpy columns; `Outcome` is one household's
-compact result, the part that is stored; `CompiledPolicy.explain` turns an outcome back into the
-full explanation, with reasons and values, so a stored assessment and a re-run of it print the
-same bytes when their outcomes agree.
+`CompiledPolicy` refuses a document with any problem (all of them reported at once). Checked, it
+is one `Program`: the rules in order, then the outcome (category, poverty, degree, extreme
+poverty, exit readiness, programs and quantities, score items, their points and the score), run
+by numpy (`evaluate`, an `Evaluation` of numpy columns) or inside PostgreSQL (`stored_columns`
+over `rules.relational.evaluated`). `Outcome` is one household's compact result, the part that
+is stored: the assessment's columns and `details`, one record of fixed width whose bytes both back
+ends write alike (big-endian). `CompiledPolicy.explain` turns an outcome back into the full
+explanation, with reasons and values, so a stored assessment and a re-run of it print the same
+bytes when their outcomes agree. The outcome key (`Evaluation.outcomes`, `stored_columns`) is
+equal when two outcomes are, across policy versions: only a changed one is announced.
 """
 
 import datetime as dt
+import hashlib
 import itertools
 import math
 from collections.abc import Sequence
@@ -16,7 +22,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy import ColumnElement, Integer, String, cast, func, literal
 
+from services.eligibility.rules import relational, vector
 from services.eligibility.rules.expressions import (
     BOOL,
     FLOAT,
@@ -24,12 +32,15 @@ from services.eligibility.rules.expressions import (
     Compiled,
     Environment,
     ExpressionError,
-    Frame,
+    Node,
+    Program,
     Type,
     compile_expression,
+    reference,
     type_of_value,
 )
 from services.eligibility.rules.inputs import HOUSEHOLD, HouseholdBatch, InputField
+from services.eligibility.rules.vector import Frame
 from services.eligibility.schemas import (
     CATEGORY_LABELS,
     DEGREE_LABELS,
@@ -48,6 +59,21 @@ class PolicyInvalid(ValueError):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(f"{p.location}: {p.message}" for p in problems))
         self.problems = problems
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where one of a list of policies applies within a region: under `prefix`, but not under `excluded`."""
+
+    index: int
+    prefix: str
+    excluded: tuple[str, ...]
+
+    def covers(self, villages: npt.NDArray[np.str_]) -> npt.NDArray[np.bool_]:
+        inside = np.char.startswith(villages, self.prefix)
+        for prefix in self.excluded:
+            inside &= ~np.char.startswith(villages, prefix)
+        return np.asarray(inside, bool)
 
 
 def resolve(document: PolicyDocument, base: PolicyDocument | None) -> PolicyDocument:
@@ -92,6 +118,24 @@ class Outcome:
     score_x100: int
 
 
+@dataclass(frozen=True)
+class Outcomes:
+    """Per household of an evaluation: a key equal when the outcome is, and its programs as JSON.
+
+    The key is the MD5 of "category|degree|extreme exit|programs" (programs by code, as JSON)
+    followed by ":" and the score, so it compares across policy versions.
+    """
+
+    keys: list[str]
+    programs_json: list[str]
+
+
+def outcome_key(category: str, degree: str | None, extreme: bool, exit_ready: bool, programs: str) -> str:
+    """The key of an outcome without its score (see Outcomes)."""
+    described = f"{category}|{degree or '-'}|{int(extreme)}{int(exit_ready)}|{programs}"
+    return hashlib.md5(described.encode(), usedforsecurity=False).hexdigest()
+
+
 @dataclass
 class Evaluation:
     """Results of a whole batch, one row per household."""
@@ -108,10 +152,7 @@ class Evaluation:
     score_values: npt.NDArray[np.float64]
     points: npt.NDArray[np.int64]
     score_x100: npt.NDArray[np.int64]
-
-    @property
-    def poor(self) -> npt.NDArray[np.bool_]:
-        return np.asarray(self.policy.poor_by_category[self.category], bool)
+    poor: npt.NDArray[np.bool_]
 
     def category_names(self) -> list[str]:
         return np.asarray(self.policy.category_names, dtype=object)[self.category].tolist()  # type: ignore[no-any-return]
@@ -126,11 +167,49 @@ class Evaluation:
         records["rules"] = self.rules.reshape(self.frame.size, -1)
         records["programs"] = self.programs.reshape(self.frame.size, -1)
         records["quantities"] = self.quantities.reshape(self.frame.size, -1)
-        records["values"] = self.score_values.reshape(self.frame.size, -1)
+        # One NaN for every not-a-number (arithmetic may give another bit pattern), as SQL writes it.
+        values = self.score_values.reshape(self.frame.size, -1)
+        records["values"] = np.where(np.isnan(values), math.nan, values)
         records["points"] = self.points.reshape(self.frame.size, -1)
         buffer = records.tobytes()
         width = self.policy.record_dtype.itemsize
         return [buffer[start : start + width] for start in range(0, len(buffer), width)]
+
+    def outcomes(self) -> Outcomes:
+        """Outcome keys and program maps, computed once per distinct combination rather than per household."""
+        size = self.frame.size
+        matrix = np.column_stack(
+            [self.category, self.degree, self.extreme, self.exit_ready, self.programs, self.quantities]
+        ).astype(np.int64)
+        matrix = np.ascontiguousarray(matrix.reshape(size, -1))
+        rows = matrix.view(np.dtype((np.void, matrix.dtype.itemsize * matrix.shape[1]))).ravel()
+        _values, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
+        codes = self.policy.program_codes
+        count = len(codes)
+        prefixes, programs = [], []
+        for row in matrix[first].tolist():
+            category, degree, extreme, exit_ready = row[:4]
+            granted, quantities = row[4 : 4 + count], row[4 + count :]
+            text = (
+                "{"
+                + ",".join(
+                    f'"{code}":{quantity}'
+                    for code, eligible, quantity in zip(codes, granted, quantities, strict=True)
+                    if eligible
+                )
+                + "}"
+            )
+            degree_name = self.policy.degree_names[degree] if degree >= 0 else None
+            key = outcome_key(
+                self.policy.category_names[category], degree_name, bool(extreme), bool(exit_ready), text
+            )
+            prefixes.append(key + ":")
+            programs.append(text)
+        index = np.asarray(inverse).reshape(-1).tolist()
+        return Outcomes(
+            keys=[prefixes[i] + str(score) for i, score in zip(index, self.score_x100.tolist(), strict=True)],
+            programs_json=[programs[i] for i in index],
+        )
 
     def outcome(self, row: int) -> Outcome:
         degree = int(self.degree[row])
@@ -179,11 +258,15 @@ class CompiledPolicy:
             [
                 ("rules", "u1", (len(self.rules),)),
                 ("programs", "u1", (len(self.programs),)),
-                ("quantities", "<i4", (len(self.programs),)),
-                ("values", "<f8", (len(self.score_items),)),
+                ("quantities", ">i4", (len(self.programs),)),
+                ("values", ">f8", (len(self.score_items),)),
                 ("points", "u1", (len(self.score_items),)),
             ]
         )
+        self.program_codes = (
+            [program.code for program in document.outcome.programs] if document.outcome else []
+        )
+        self.program = self._program()
 
     # -- checking ---------------------------------------------------------------------------
 
@@ -399,68 +482,149 @@ class CompiledPolicy:
             values[name] = definition.values[max(dated)]
         return values
 
-    def evaluate(self, batch: HouseholdBatch, as_of: dt.date) -> Evaluation:
-        frame = Frame(batch, as_of, self.parameters_on(as_of))
-        size = batch.size
-        rules = np.zeros((size, len(self.rules)), bool)
-        for index, (definition, compiled) in enumerate(zip(self.document.rules, self.rules, strict=True)):
-            result = compiled.evaluate(frame).astype(bool)
-            frame.rules[definition.id] = result
-            rules[:, index] = result
-        category = self._first_match(frame, self.category_cases)
-        poor = self.poor_by_category[category]
-        degree = np.where(poor, self._first_match(frame, self.degree_cases), -1)
-        programs = np.zeros((size, len(self.programs)), bool)
-        quantities = np.zeros((size, len(self.programs)), np.int64)
+    def _program(self) -> Program:
+        """The policy as one program: its rules, then its outcome under names starting with '@'."""
+        document = self.document
+        assert document.outcome is not None
+        assert document.score is not None
+        definitions = [
+            (rule.id, compiled.node) for rule, compiled in zip(document.rules, self.rules, strict=True)
+        ]
+
+        def node(compiled: Compiled | None) -> Node:
+            assert compiled is not None, "a checked policy compiled every part"
+            return compiled.node
+
+        def first(cases: list[Compiled | None]) -> Node:
+            return Node("first", INT, "household", tuple(node(case) for case in cases[:-1]))
+
+        definitions.append(("@category", first(self.category_cases)))
+        poor_indexes = tuple(index for index, poor in enumerate(self.poor_by_category.tolist()) if poor)
+        poor = (
+            Node("in", BOOL, "household", (reference("@category", INT), _constant(poor_indexes)), False)
+            if poor_indexes
+            else _constant(False)
+        )
+        definitions.append(("@poor", poor))
+        degree = Node(
+            "if", INT, "household", (reference("@poor", BOOL), first(self.degree_cases), _constant(-1))
+        )
+        definitions.append(("@degree", degree))
+        definitions.append(("@extreme", node(self.extreme)))
+        definitions.append(("@exit_ready", node(self.exit_ready)))
         for index, (when, quantity) in enumerate(self.programs):
-            eligible = when.evaluate(frame).astype(bool) if when else np.zeros(size, bool)
-            amount = quantity.evaluate(frame).astype(np.int64) if quantity else np.ones(size, np.int64)
-            programs[:, index] = eligible
-            quantities[:, index] = np.where(eligible, amount, 0)
-        values = np.zeros((size, len(self.score_items)), np.float64)
-        points = np.zeros((size, len(self.score_items)), np.int64)
-        weights = np.zeros(len(self.score_items), np.int64)
-        assert self.document.score is not None
+            definitions.append((f"@program{index}", node(when)))
+            amount = node(quantity) if quantity is not None else _constant(1)
+            granted = (reference(f"@program{index}", BOOL), amount, _constant(0))
+            definitions.append((f"@quantity{index}", Node("if", INT, "household", granted)))
+        total: Node | None = None
         for index, (item, scored, table) in enumerate(
-            zip(self.document.score.items, self.score_items, self.score_tables, strict=True)
+            zip(document.score.items, self.score_items, self.score_tables, strict=True)
         ):
-            assert scored is not None
-            value = scored.evaluate(frame)
-            values[:, index] = value
-            weights[index] = int(frame.params[item.weight])
+            value = reference(f"@value{index}", node(scored).type)
+            definitions.append((f"@value{index}", node(scored)))
             if table is not None:
-                points[:, index] = table[value.astype(np.int64)]
+                points = Node("lookup", INT, "household", (value,), tuple(table.tolist()))
             else:
                 assert item.bands is not None
-                banded = np.full(size, item.bands[-1].points, np.int64)
-                for band in reversed(item.bands[:-1]):
-                    banded = np.where(value < band.below, band.points, banded)
-                points[:, index] = banded
+                bounds = tuple((band.below, band.points) for band in item.bands[:-1])
+                points = Node("bands", INT, "household", (value,), (bounds, item.bands[-1].points))
+            definitions.append((f"@points{index}", points))
+            weight = Node("param", INT, "const", value=item.weight)
+            weighted = Node("arith", INT, "household", (reference(f"@points{index}", INT), weight), "*")
+            total = weighted if total is None else Node("arith", INT, "household", (total, weighted), "+")
+        definitions.append(("@score", total if total is not None else _constant(0)))
+        return Program(tuple(definitions))
+
+    def evaluate(self, batch: HouseholdBatch, as_of: dt.date) -> Evaluation:
+        frame = Frame(batch, as_of, self.parameters_on(as_of))
+        vector.run(self.program, frame)
+        size = batch.size
+        results = frame.rules
+
+        def matrix(names: list[str], dtype: Any) -> npt.NDArray[Any]:
+            columns = [np.asarray(results[name], dtype) for name in names]
+            return np.column_stack(columns) if columns else np.zeros((size, 0), dtype)
+
+        programs = range(len(self.programs))
+        items = range(len(self.score_items))
         return Evaluation(
             policy=self,
             frame=frame,
-            category=category,
-            degree=degree,
-            extreme=self.extreme.evaluate(frame).astype(bool) if self.extreme else np.zeros(size, bool),
-            exit_ready=self.exit_ready.evaluate(frame).astype(bool)
-            if self.exit_ready
-            else np.zeros(size, bool),
-            rules=rules,
-            programs=programs,
-            quantities=quantities,
-            score_values=values,
-            points=points,
-            score_x100=points @ weights,
+            category=np.asarray(results["@category"], np.int64),
+            degree=np.asarray(results["@degree"], np.int64),
+            extreme=np.asarray(results["@extreme"], bool),
+            exit_ready=np.asarray(results["@exit_ready"], bool),
+            rules=matrix([rule.id for rule in self.document.rules], bool),
+            programs=matrix([f"@program{index}" for index in programs], bool),
+            quantities=matrix([f"@quantity{index}" for index in programs], np.int64),
+            score_values=matrix([f"@value{index}" for index in items], np.float64),
+            points=matrix([f"@points{index}" for index in items], np.int64),
+            score_x100=np.asarray(results["@score"], np.int64),
+            poor=np.asarray(results["@poor"], bool),
         )
 
-    @staticmethod
-    def _first_match(frame: Frame, cases: list[Compiled | None]) -> npt.NDArray[np.int64]:
-        chosen = np.full(frame.size, len(cases) - 1, np.int64)
-        for index in range(len(cases) - 2, -1, -1):
-            case = cases[index]
-            assert case is not None
-            chosen = np.where(case.evaluate(frame).astype(bool), index, chosen)
-        return chosen
+    def stored_columns(self, evaluated: relational.Evaluated) -> dict[str, ColumnElement[Any]]:
+        """What `evaluate` and `Evaluation` give, as SQL over the program evaluated in PostgreSQL.
+
+        Keys: category, poor, degree, extreme_poverty, exit_ready, score_x100, details, outcome_key
+        (see Outcomes) and programs (the granted programs and quantities as JSON text).
+        """
+        category = relational.names(evaluated["@category"], self.category_names)
+        degree = relational.names(evaluated["@degree"], self.degree_names)
+        programs = range(len(self.programs))
+        granted = [evaluated[f"@program{index}"] for index in programs]
+        quantities = [evaluated[f"@quantity{index}"] for index in programs]
+        items = range(len(self.score_items))
+        kinds = [compiled.type.kind for compiled in self.score_items if compiled is not None]
+        details = relational.concatenated(
+            [
+                relational.small_bytes([evaluated[rule.id] for rule in self.document.rules] + granted),
+                *[relational.int4_bytes(quantity) for quantity in quantities],
+                *[relational.float8_bytes(evaluated[f"@value{index}"], kinds[index]) for index in items],
+                relational.small_bytes([evaluated[f"@points{index}"] for index in items]),
+            ]
+        )
+        pieces = [
+            relational.case_text(eligible, f',"{code}":', cast(quantity, String()))
+            for code, eligible, quantity in zip(self.program_codes, granted, quantities, strict=True)
+        ]
+        listed = relational.text_concat(pieces) if pieces else literal("", String())
+        programs_json = relational.text_concat(
+            [literal("{", String()), func.substr(listed, 2, type_=String()), literal("}", String())]
+        )
+        flags = relational.text_concat(
+            [
+                cast(cast(evaluated["@extreme"], Integer()), String()),
+                cast(cast(evaluated["@exit_ready"], Integer()), String()),
+            ]
+        )
+        described = relational.text_concat(
+            [
+                category,
+                literal("|", String()),
+                func.coalesce(degree, "-", type_=String()),
+                literal("|", String()),
+                flags,
+                literal("|", String()),
+                programs_json,
+            ]
+        )
+        score = evaluated["@score"]
+        key = relational.text_concat(
+            [func.md5(described, type_=String()), literal(":", String()), cast(score, String())]
+        )
+        return {
+            "category": category,
+            "poor": evaluated["@poor"],
+            "degree": degree,
+            "extreme_poverty": evaluated["@extreme"],
+            "exit_ready": evaluated["@exit_ready"],
+            "score_x100": score,
+            "details": details,
+            "outcome_key": key,
+            "programs": programs_json,
+        }
 
     def unpack(
         self,
@@ -560,6 +724,11 @@ class CompiledPolicy:
             rules=rules,
             parameters=parameters,
         )
+
+
+def _constant(value: Any) -> Node:
+    kind = type_of_value(list(value)) if isinstance(value, tuple) else type_of_value(value)
+    return Node("const", kind, "const", value=value)
 
 
 def _household_value(field: InputField, value: Any) -> Any:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.eligibility import contract
 from services.eligibility.models import AuditRecord, OutboxEvent, Policy
 from services.eligibility.policies import repository
-from services.eligibility.policies.engine import CompiledPolicy, PolicyInvalid, resolve
+from services.eligibility.policies.engine import CompiledPolicy, PolicyInvalid, Scope, resolve
 from services.eligibility.reassessments.service import create_run
 from services.eligibility.schemas import (
     STATUS_LABELS,
@@ -333,14 +333,33 @@ async def get(session: AsyncSession, policy_id: uuid.UUID) -> Policy:
     return policy
 
 
+def scopes(policies: Sequence[Policy], region_code: str, on: dt.date) -> list[Scope]:
+    """Where each published policy applies in a region on a date (none applies outside every scope)."""
+    # Precedence: the narrowest region, then the latest effective date, then the highest version.
+    region = region_prefix(region_code)
+    order = sorted(
+        (index for index, policy in enumerate(policies) if policy.effective_from <= on),
+        key=lambda index: _precedence(policies[index]),
+    )
+    found = []
+    for position, index in enumerate(order):
+        prefix = region_prefix(policies[index].region_code)
+        if not (prefix.startswith(region) or region.startswith(prefix)):
+            continue
+        overriding = {region_prefix(policies[later].region_code) for later in order[position + 1 :]}
+        if any(prefix.startswith(other) or region.startswith(other) for other in overriding):
+            continue  # a policy of the same or a wider region, or one covering the whole region, wins
+        excluded = sorted(
+            other for other in overriding if other.startswith(prefix) and other.startswith(region)
+        )
+        found.append(Scope(index, prefix, tuple(excluded)))
+    return found
+
+
 def applicable_among(policies: Sequence[Policy], village_code: str, on: dt.date) -> Policy | None:
-    """The published policy for a village on a date: narrowest region, latest effective date, version."""
-    candidates = [
-        policy
-        for policy in policies
-        if village_code.startswith(region_prefix(policy.region_code)) and policy.effective_from <= on
-    ]
-    return max(candidates, key=_precedence) if candidates else None
+    """The published policy for a village on a date (see `scopes`)."""
+    found = scopes(policies, village_code, on)
+    return policies[found[0].index] if found else None
 
 
 def _precedence(policy: Policy) -> tuple[int, dt.date, int]:
@@ -348,15 +367,10 @@ def _precedence(policy: Policy) -> tuple[int, dt.date, int]:
 
 
 def assign_policies(
-    policies: Sequence[Policy], villages: npt.NDArray[np.str_], on: dt.date
+    policies: Sequence[Policy], villages: npt.NDArray[np.str_], region_code: str, on: dt.date
 ) -> npt.NDArray[np.int64]:
-    """For each village code, the index in `policies` of the one that applies (-1: none); vectorised."""
+    """For each village code of a region, the index in `policies` of the one that applies (-1: none)."""
     chosen = np.full(len(villages), -1, np.int64)
-    order = sorted(
-        (index for index, policy in enumerate(policies) if policy.effective_from <= on),
-        key=lambda index: _precedence(policies[index]),
-    )
-    for index in order:  # later ones take precedence
-        prefix = region_prefix(policies[index].region_code)
-        chosen[np.char.startswith(villages, prefix)] = index
+    for scope in scopes(policies, region_code, on):
+        chosen[scope.covers(villages)] = scope.index
     return chosen

@@ -17,7 +17,8 @@ async def village_households(session: AsyncSession, village_code: str) -> Sequen
             CurrentAssessment.assessment_id,
             CurrentAssessment.category,
             CurrentAssessment.score_x100,
-            HouseholdInput.household_record,
+            HouseholdInput.per_capita_net_income_fen,
+            HouseholdInput.member_count,
         )
         .join(HouseholdInput, HouseholdInput.household_id == CurrentAssessment.household_id)
         .where(CurrentAssessment.village_code == village_code)

@@ -1,11 +1,9 @@
 """Village ranking by score (排队打分) for the deliberation meeting (村级评议, seed 002 篇2)."""
 
-import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.eligibility.contract import RankingEntry, VillageRanking
 from services.eligibility.rankings import repository
-from services.eligibility.rules.inputs import HOUSEHOLD_DTYPE
 from services.eligibility.schemas import CATEGORY_LABELS
 from services.kit.auth import Principal
 from services.kit.errors import NotFound
@@ -21,17 +19,9 @@ async def village_ranking(session: AsyncSession, principal: Principal, village_c
     if not principal.covers(village_code):
         raise NotFound("No such village in your regions.", "您的辖区内无此村。")
     rows = await repository.village_households(session, village_code)
-    records = np.frombuffer(b"".join(row.household_record for row in rows), HOUSEHOLD_DTYPE)
     entries = [
-        (
-            -row.score_x100,
-            int(records["per_capita_net_income_fen"][index]),
-            -int(records["member_count"][index]),
-            str(row.household_id),
-            row,
-            index,
-        )
-        for index, row in enumerate(rows)
+        (-row.score_x100, row.per_capita_net_income_fen, -row.member_count, str(row.household_id), row)
+        for row in rows
     ]
     entries.sort(key=lambda entry: entry[:4])
     return VillageRanking(
@@ -49,6 +39,6 @@ async def village_ranking(session: AsyncSession, principal: Principal, village_c
                 member_count=-members,
                 assessment_id=row.assessment_id,
             )
-            for rank, (_score, income, members, _id, row, _index) in enumerate(entries, start=1)
+            for rank, (_score, income, members, _id, row) in enumerate(entries, start=1)
         ],
     )

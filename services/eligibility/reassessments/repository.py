@@ -1,20 +1,47 @@
-"""Set-based reads and writes of bulk runs: the projection in chunks, assessments by COPY on PostgreSQL.
+"""Queries of bulk runs: on PostgreSQL a whole chunk in one statement, on SQLite the projection in chunks.
 
-On PostgreSQL the chunk is read and written over the session's own asyncpg connection (inside the
-session's transaction): COPY for assessments and events, a staged upsert for current outcomes.
-SQLite (the embedded mode, small counties) takes the same rows through SQLAlchemy Core.
+On PostgreSQL one INSERT ... SELECT reads the next households after the run's cursor, evaluates
+them with the policy that applies (rules/relational.py), and writes their assessments, their
+current outcomes and, for the outcomes that changed, their events, built in SQL as well: nothing
+of a household passes through Python. SQLite (the embedded mode, small counties) reads the chunk
+into numpy and writes the rows the runner built.
 """
 
+import datetime as dt
 import json
+import os
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    FromClause,
+    Numeric,
+    String,
+    Uuid,
+    and_,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.eligibility import contract
 from services.eligibility.models import (
     Assessment,
     CurrentAssessment,
@@ -22,6 +49,9 @@ from services.eligibility.models import (
     OutboxEvent,
     ReassessmentRun,
 )
+from services.eligibility.policies.engine import CompiledPolicy, Scope
+from services.eligibility.rules import relational
+from services.eligibility.rules.inputs import HOUSEHOLD_COLUMNS
 from services.kit.observability import current_request_id
 from services.kit.regions import region_bounds, region_filter, region_prefix
 
@@ -57,41 +87,12 @@ CURRENT_COLUMNS = (
     "poor",
     "score_x100",
 )
+WORK_MEM = "64MB"
+"""Per chunk statement: the evaluated chunk is kept in memory, not spilled to disk, between its writes."""
 
 
-EventRow = tuple[str, str, str, str, Any]
-"""An event to add: id, type, key, payload as JSON text, time."""
-
-
-@dataclass
-class Chunk:
-    """Households in id order after a cursor, with their current assessment (None where there is none)."""
-
-    household_ids: list[uuid.UUID]
-    versions: list[int]
-    villages: list[str]
-    hashes: list[str]
-    layouts: list[int]
-    household_records: list[bytes]
-    member_records: list[bytes]
-    current_versions: list[int | None]
-    current_policies: list[uuid.UUID | None]
-    current_dates: list[Any]
-    current_keys: list[str | None]
-
-    def __len__(self) -> int:
-        return len(self.household_ids)
-
-
-def _is_postgres(session: AsyncSession) -> bool:
+def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
-
-
-async def _driver(session: AsyncSession) -> Any:
-    """The asyncpg connection under the session, in the session's transaction."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection
 
 
 async def count_households(session: AsyncSession, region_code: str) -> int:
@@ -107,7 +108,7 @@ async def count_households(session: AsyncSession, region_code: str) -> int:
 async def lock_run(session: AsyncSession, run_id: uuid.UUID) -> ReassessmentRun | None:
     """The run, locked for this chunk; None when another worker holds it (PostgreSQL: SKIP LOCKED)."""
     statement = select(ReassessmentRun).where(ReassessmentRun.id == run_id)
-    if _is_postgres(session):
+    if is_postgres(session):
         statement = statement.with_for_update(skip_locked=True)
     return (await session.execute(statement)).scalar_one_or_none()
 
@@ -121,97 +122,315 @@ async def next_run(session: AsyncSession, statuses: Sequence[str]) -> uuid.UUID 
     )
 
 
+async def advance(session: AsyncSession, run_id: uuid.UUID, values: dict[str, Any]) -> None:
+    await session.execute(update(ReassessmentRun).where(ReassessmentRun.id == run_id).values(**values))
+
+
+# -- PostgreSQL: a chunk as one statement ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IdSeries:
+    """Version 7 UUIDs made in SQL: `prefix` (time in ms, version, 12 random bits), then `base + n` in hex."""
+
+    prefix: str
+    base: int
+
+    @classmethod
+    def fresh(cls) -> "IdSeries":
+        """A new series, stamped now."""
+        stamp = int(time.time() * 1000)
+        random_bits = int.from_bytes(os.urandom(10), "big")
+        # A negative int8 whose two's complement starts with the variant bits 10, so the 64 low bits
+        # that to_hex() writes stay a version 7 UUID for n up to 2**32.
+        low = (random_bits >> 12) % ((1 << 62) - (1 << 32))
+        return cls(f"{stamp:012x}7{random_bits & 0xFFF:03x}", ((1 << 63) | low) - (1 << 64))
+
+    def of(self, number: Any) -> Any:
+        digits = relational.text_concat(
+            [literal(self.prefix, String()), func.to_hex(literal(self.base, BigInteger()) + number)]
+        )
+        return cast(digits, Uuid())
+
+
+@dataclass(frozen=True)
+class PolicyScope:
+    """A published policy, compiled, and where it applies in the run's region."""
+
+    policy_id: uuid.UUID
+    code: str
+    policy_version: int
+    compiled: CompiledPolicy
+    scope: Scope
+
+
+@dataclass(frozen=True)
+class ChunkWritten:
+    read: int
+    last: uuid.UUID | None
+    written: int
+    changed: int
+
+
+async def local_settings(session: AsyncSession) -> None:
+    """For this transaction: no JIT and room to keep a chunk's evaluated rows in memory."""
+    # JIT compiling the rules' expressions costs more than it saves on a chunk.
+    await session.execute(
+        select(func.set_config("jit", "off", True), func.set_config("work_mem", WORK_MEM, True))
+    )
+
+
+def inside(village: Any, scope: Scope) -> Any:
+    """SQL condition: the village is in the scope."""
+    excluded = [not_(village.between(*region_bounds(prefix))) for prefix in scope.excluded]
+    return and_(village.between(*region_bounds(scope.prefix)), *excluded)
+
+
+def _projection(region_code: str) -> tuple[FromClause, Any]:
+    """Household inputs of a region with their current outcome, and the condition on the region."""
+    households, current = HouseholdInput.__table__, CurrentAssessment.__table__
+    joined = households.outerjoin(current, current.c.household_id == households.c.household_id)
+    low, high = region_bounds(region_prefix(region_code))
+    return joined, households.c.village_code.between(low, high)
+
+
+def _chunk(region_code: str, after: uuid.UUID | None, size: int) -> Any:
+    households, current = HouseholdInput.__table__, CurrentAssessment.__table__
+    joined, in_region = _projection(region_code)
+    return (
+        select(
+            households.c.household_id,
+            households.c.household_version,
+            households.c.village_code,
+            households.c.inputs_hash,
+            *[households.c[name] for name in HOUSEHOLD_COLUMNS],
+            households.c.members,
+            current.c.household_version.label("current_version"),
+            current.c.policy_id.label("current_policy"),
+            current.c.as_of.label("current_as_of"),
+            current.c.outcome_key.label("current_key"),
+        )
+        .select_from(joined)
+        .where(households.c.household_id > (after or uuid.UUID(int=0)), in_region)
+        .order_by(households.c.household_id)
+        .limit(size)
+        .cte("chunk")
+    )
+
+
+def _assessed(chunk: Any, scope: PolicyScope, as_of: dt.date) -> Any:
+    """The chunk's households under one policy, but not those assessed alike (version, policy, date)."""
+    fresh = or_(
+        chunk.c.current_version.is_distinct_from(chunk.c.household_version),
+        chunk.c.current_policy.is_distinct_from(scope.policy_id),
+        chunk.c.current_as_of.is_distinct_from(as_of),
+    )
+    source = select(chunk).where(inside(chunk.c.village_code, scope.scope), fresh).subquery()
+    compiled = scope.compiled
+    evaluated = relational.evaluated(
+        compiled.program, source, params=compiled.parameters_on(as_of), as_of=as_of, prefix="p"
+    )
+    row = evaluated.query.c
+    stored = compiled.stored_columns(evaluated)
+    return select(
+        row.household_id,
+        row.household_version,
+        row.village_code,
+        row.inputs_hash,
+        row.current_key,
+        literal(scope.policy_id, Uuid()).label("policy_id"),
+        literal(scope.code, String()).label("policy_code"),
+        literal(scope.policy_version, BigInteger()).label("policy_version"),
+        *[value.label(name) for name, value in stored.items()],
+    )
+
+
+def _payload(row: Any, assessment_id: Any, constants: dict[str, Any]) -> Any:
+    """contract.AssessmentRecorded as JSONB, keys given in JSONB's own order (shorter first)."""
+    score = row.score_x100
+    fields = {
+        "poor": row.poor,
+        "as_of": constants["as_of"],
+        "score": func.round(
+            cast(score, Numeric()) / 100, case((score % 10 == 0, 1), else_=2), type_=Numeric()
+        ),
+        "degree": row.degree,
+        "run_id": constants["run_id"],
+        "category": row.category,
+        "programs": cast(row.programs, JSONB()),
+        "exit_ready": row.exit_ready,
+        "assessed_at": constants["assessed_at"],
+        "policy_code": row.policy_code,
+        "household_id": row.household_id,
+        "village_code": row.village_code,
+        "assessment_id": assessment_id,
+        "policy_version": row.policy_version,
+        "extreme_poverty": row.extreme_poverty,
+        "household_version": row.household_version,
+    }
+    assert set(fields) == set(contract.AssessmentRecorded.model_fields)
+    arguments = [part for name, value in fields.items() for part in (literal(name, String()), value)]
+    return func.jsonb_build_object(*arguments, type_=JSONB())
+
+
+async def assess_chunk(
+    session: AsyncSession,
+    *,
+    run: ReassessmentRun,
+    scopes: Sequence[PolicyScope],
+    size: int,
+    now: dt.datetime,
+    assessment_ids: IdSeries,
+    event_ids: IdSeries,
+) -> ChunkWritten:
+    """Assess the next chunk of a run inside PostgreSQL: assessments, current outcomes and events
+    of changed outcomes written by one statement, in the caller's transaction."""
+    as_of = run.as_of
+    chunk = _chunk(run.region_code, run.resume_after, size)
+    branches = [_assessed(chunk, scope, as_of) for scope in scopes]
+    evaluated = union_all(*branches).subquery("evaluated") if branches else None
+    counts: list[Any] = [
+        select(func.count()).select_from(chunk).scalar_subquery(),
+        select(chunk.c.household_id).order_by(chunk.c.household_id.desc()).limit(1).scalar_subquery(),
+    ]
+    if evaluated is None:
+        found = (await session.execute(select(*counts))).one()
+        return ChunkWritten(read=found[0], last=found[1], written=0, changed=0)
+    number = func.row_number().over()
+    numbered = select(
+        evaluated, assessment_ids.of(number).label("assessment_id"), event_ids.of(number).label("event_id")
+    ).cte("numbered")
+    row = numbered.c
+    assessment_id = row.assessment_id
+    changed = row.outcome_key.is_distinct_from(row.current_key)
+    at = literal(now, DateTime(timezone=True))
+    assessments = insert(Assessment).from_select(
+        ASSESSMENT_COLUMNS,
+        select(
+            assessment_id,
+            row.household_id,
+            row.household_version,
+            row.village_code,
+            row.policy_id,
+            row.policy_code,
+            row.policy_version,
+            literal(as_of, Date()),
+            row.inputs_hash,
+            row.category,
+            row.poor,
+            row.degree,
+            row.extreme_poverty,
+            row.exit_ready,
+            row.score_x100,
+            row.details,
+            literal(run.id, Uuid()),
+            at,
+        ),
+        include_defaults=False,
+    )
+    currents = postgres_insert(CurrentAssessment).from_select(
+        CURRENT_COLUMNS,
+        select(
+            row.household_id,
+            assessment_id,
+            row.household_version,
+            row.village_code,
+            row.policy_id,
+            literal(as_of, Date()),
+            row.outcome_key,
+            row.category,
+            row.poor,
+            row.score_x100,
+        ),
+        include_defaults=False,
+    )
+    currents = currents.on_conflict_do_update(
+        index_elements=["household_id"], set_={name: currents.excluded[name] for name in CURRENT_COLUMNS[1:]}
+    )
+    constants = {
+        "as_of": literal(as_of.isoformat(), String()),
+        "run_id": literal(str(run.id), String()),
+        "assessed_at": literal(now.isoformat(), String()),
+    }
+    events = insert(OutboxEvent).from_select(
+        ("event_id", "type", "key", "payload", "occurred_at", "request_id"),
+        select(
+            row.event_id,
+            literal(contract.ASSESSMENT_RECORDED, String()),
+            cast(row.household_id, String()),
+            _payload(row, assessment_id, constants),
+            at,
+            literal(current_request_id(), String()),
+        ).where(changed),
+        include_defaults=False,
+    )
+    statement = select(
+        *counts,
+        select(func.count()).select_from(numbered).scalar_subquery(),
+        select(func.count()).select_from(numbered).where(changed).scalar_subquery(),
+    ).add_cte(assessments.cte("assessed"), currents.cte("currents"), events.cte("announced"))
+    result = (await session.execute(statement)).one()
+    return ChunkWritten(read=result[0], last=result[1], written=result[2], changed=result[3])
+
+
+# -- SQLite: the projection in chunks, evaluated by numpy -----------------------------------------
+
+
+@dataclass
+class Chunk:
+    """Households in id order after a cursor, with their current assessment (None where there is none)."""
+
+    household_ids: list[uuid.UUID]
+    versions: list[int]
+    villages: list[str]
+    hashes: list[str]
+    columns: dict[str, list[Any]]
+    members: list[list[int]]
+    current_versions: list[int | None]
+    current_policies: list[uuid.UUID | None]
+    current_dates: list[Any]
+    current_keys: list[str | None]
+
+    def __len__(self) -> int:
+        return len(self.household_ids)
+
+
 async def read_chunk(session: AsyncSession, region_code: str, after: uuid.UUID | None, size: int) -> Chunk:
-    prefix = region_prefix(region_code)
-    if _is_postgres(session):
-        low, high = region_bounds(prefix)
-        rows = await (await _driver(session)).fetch(
-            "SELECT h.household_id, h.household_version, h.village_code, h.inputs_hash, h.layout_version,"
-            " h.household_record, h.member_records, c.household_version, c.policy_id, c.as_of, c.outcome_key"
-            " FROM household_inputs h LEFT JOIN current_assessments c ON c.household_id = h.household_id"
-            " WHERE h.household_id > $1 AND h.village_code BETWEEN $2 AND $3"
-            " ORDER BY h.household_id LIMIT $4",
-            after or uuid.UUID(int=0),
-            low,
-            high,
-            size,
-        )
-    else:
-        statement = (
-            select(
-                HouseholdInput.household_id,
-                HouseholdInput.household_version,
-                HouseholdInput.village_code,
-                HouseholdInput.inputs_hash,
-                HouseholdInput.layout_version,
-                HouseholdInput.household_record,
-                HouseholdInput.member_records,
-                CurrentAssessment.household_version,
-                CurrentAssessment.policy_id,
-                CurrentAssessment.as_of,
-                CurrentAssessment.outcome_key,
-            )
-            .outerjoin(CurrentAssessment, CurrentAssessment.household_id == HouseholdInput.household_id)
-            .where(region_filter(HouseholdInput.village_code, (prefix,)))
-            .order_by(HouseholdInput.household_id)
-            .limit(size)
-        )
-        if after is not None:
-            statement = statement.where(HouseholdInput.household_id > after)
-        rows = [tuple(row) for row in await session.execute(statement)]
-    columns: list[list[Any]] = [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * 11
-    return Chunk(*columns)
+    chunk = _chunk(region_code, after, size)
+    rows = (await session.execute(select(chunk))).all()
+    names = list(chunk.c.keys())
+    values = {name: [row[index] for row in rows] for index, name in enumerate(names)}
+    return Chunk(
+        household_ids=values["household_id"],
+        versions=values["household_version"],
+        villages=values["village_code"],
+        hashes=values["inputs_hash"],
+        columns={name: values[name] for name in HOUSEHOLD_COLUMNS},
+        members=values["members"],
+        current_versions=values["current_version"],
+        current_policies=values["current_policy"],
+        current_dates=values["current_as_of"],
+        current_keys=values["current_key"],
+    )
+
+
+EventRow = tuple[str, str, str, str, Any]
+"""An event to add: id, type, key, payload as JSON text, time."""
 
 
 async def write(
     session: AsyncSession,
-    schema: str,
     assessments: list[tuple[Any, ...]],
     currents: list[tuple[Any, ...]],
-    replaced: list[tuple[Any, ...]],
     events: list[EventRow],
 ) -> None:
-    """Insert assessments, insert (`currents`) or replace (`replaced`) current outcomes, add events.
-
-    Ids may be given as text (the bulk path makes them without building UUID objects).
-    """
-    if _is_postgres(session):
-        driver = await _driver(session)
-        if assessments:
-            await driver.copy_records_to_table(
-                "assessments", records=assessments, columns=ASSESSMENT_COLUMNS, schema_name=schema
-            )
-        if currents:
-            await driver.copy_records_to_table(
-                "current_assessments", records=currents, columns=CURRENT_COLUMNS, schema_name=schema
-            )
-        if replaced:
-            await driver.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS current_stage"
-                " (LIKE current_assessments INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            )
-            await driver.copy_records_to_table("current_stage", records=replaced, columns=CURRENT_COLUMNS)
-            assignments = ", ".join(f"{column} = EXCLUDED.{column}" for column in CURRENT_COLUMNS[1:])
-            await driver.execute(
-                f"INSERT INTO current_assessments ({', '.join(CURRENT_COLUMNS)})"  # noqa: S608  (fixed names)
-                f" SELECT {', '.join(CURRENT_COLUMNS)} FROM current_stage"
-                f" ON CONFLICT (household_id) DO UPDATE SET {assignments}"
-            )
-        if events:
-            request_id = current_request_id()
-            await driver.copy_records_to_table(
-                "outbox_events",
-                records=[(*event, request_id) for event in events],
-                columns=("event_id", "type", "key", "payload", "occurred_at", "request_id"),
-                schema_name=schema,
-            )
-        return
+    """Insert assessments, insert or replace current outcomes, add events (ids may be given as text)."""
     if assessments:
         rows: list[dict[str, Any]] = [dict(zip(ASSESSMENT_COLUMNS, row, strict=True)) for row in assessments]
         for values in rows:
             values["id"] = _uuid(values["id"])
         await session.execute(insert(Assessment), rows)
-    for outcome in currents + replaced:
+    for outcome in currents:
         values = dict(zip(CURRENT_COLUMNS, outcome, strict=True))
         values["assessment_id"] = _uuid(values["assessment_id"])
         upsert = sqlite_insert(CurrentAssessment).values(**values)
@@ -240,7 +459,3 @@ async def write(
 
 def _uuid(value: Any) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
-async def advance(session: AsyncSession, run_id: uuid.UUID, values: dict[str, Any]) -> None:
-    await session.execute(update(ReassessmentRun).where(ReassessmentRun.id == run_id).values(**values))

@@ -1,10 +1,12 @@
 """Carrying out bulk runs: chunk by chunk, each chunk one transaction with the run's cursor.
 
-A chunk reads households in id order after the run's cursor, assigns each the policy that applies
-to its village, evaluates every policy's households at once (numpy), writes the assessments
-set-based and moves the cursor, all in one transaction. A crash loses at most the chunk in
-flight; the worker resumes from the committed cursor. Households whose version, policy and date
-are unchanged are not written again, and only changed outcomes publish `assessment.recorded`.
+A chunk takes the households in id order after the run's cursor, assesses each with the policy
+that applies to its village, writes the assessments set-based and moves the cursor, all in one
+transaction. A crash loses at most the chunk in flight; the worker resumes from the committed
+cursor. Households whose version, policy and date are unchanged are not written again, and only
+changed outcomes publish `assessment.recorded`. On PostgreSQL the chunk never leaves the
+database (reassessments/repository.py: one INSERT ... SELECT with the rules compiled to SQL);
+on SQLite it is evaluated by numpy here.
 """
 
 import asyncio
@@ -20,20 +22,19 @@ from typing import Any
 import numpy as np
 
 from services.eligibility import contract
-from services.eligibility.assessments.service import event_payloads, new_ids, outcomes
-from services.eligibility.household_inputs import repository as inputs_repository
-from services.eligibility.models import AuditRecord, Policy
+from services.eligibility.assessments.service import event_payloads, new_ids
+from services.eligibility.models import AuditRecord, Policy, ReassessmentRun
 from services.eligibility.policies import repository as policy_repository
 from services.eligibility.policies.engine import CompiledPolicy
-from services.eligibility.policies.service import assign_policies, compiled
+from services.eligibility.policies.service import assign_policies, compiled, scopes
 from services.eligibility.reassessments import repository
 from services.eligibility.reassessments.service import COMPLETED, FAILED, QUEUED, RUNNING
-from services.eligibility.rules.inputs import LAYOUT_VERSION, HouseholdBatch, pack
+from services.eligibility.rules.inputs import HouseholdBatch
 from services.kit.audit import record_audit
 from services.kit.database import Database, utcnow
 
 logger = logging.getLogger("fupin.eligibility.reassessments")
-CHUNK_SIZE = 20_000
+CHUNK_SIZE = 50_000
 
 
 @dataclass
@@ -54,54 +55,82 @@ async def process_chunk(
         now = utcnow()
         if run.status == QUEUED:
             await repository.advance(session, run_id, {"status": RUNNING, "started_at": now})
-        chunk = await repository.read_chunk(session, run.region_code, run.resume_after, chunk_size)
-        if len(chunk) == 0:
-            await repository.advance(session, run_id, {"status": COMPLETED, "finished_at": now})
-            record_audit(
-                session,
-                AuditRecord,
-                actor=None,
-                actor_name=run.requested_by,
-                action="reassessment.completed",
-                entity_type="reassessment",
-                entity_id=str(run_id),
-                detail={"processed": run.processed, "changed": run.changed},
-                reason=run.reason,
-            )
-            return None
-        await _repack_old_layouts(session, chunk)
         policies = list(await policy_repository.published(session))
         compiled_policies = [await compiled(session, policy) for policy in policies]
-        # A chunk makes a few hundred thousand short-lived tuples; the cycle collector would scan them
-        # again and again for nothing (none is part of a cycle), so it waits until the chunk is written.
-        gc.disable()
-        try:
-            assessments, currents, replaced, events = _evaluate(
-                chunk, policies, compiled_policies, run.as_of, run_id, now
+        if repository.is_postgres(session):
+            await repository.local_settings(session)
+            written = await repository.assess_chunk(
+                session,
+                run=run,
+                scopes=[
+                    repository.PolicyScope(
+                        policies[scope.index].id,
+                        policies[scope.index].code,
+                        policies[scope.index].policy_version,
+                        compiled_policies[scope.index],
+                        scope,
+                    )
+                    for scope in scopes(policies, run.region_code, run.as_of)
+                ],
+                size=chunk_size,
+                now=now,
+                assessment_ids=repository.IdSeries.fresh(),
+                event_ids=repository.IdSeries.fresh(),
             )
-            await repository.write(session, database.schema, assessments, currents, replaced, events)
-        finally:
-            gc.enable()
+            read, last, assessed, changed = written.read, written.last, written.written, written.changed
+        else:
+            read, last, assessed, changed = await _evaluate_here(
+                session, run, policies, compiled_policies, chunk_size, now
+            )
+        if read == 0:
+            await _complete(session, run, now)
+            return None
         await repository.advance(
             session,
             run_id,
-            {
-                "processed": run.processed + len(chunk),
-                "changed": run.changed + len(events),
-                "resume_after": chunk.household_ids[-1],
-            },
+            {"processed": run.processed + read, "changed": run.changed + changed, "resume_after": last},
         )
-        return ChunkResult(read=len(chunk), written=len(assessments), changed=len(events))
+        return ChunkResult(read=read, written=assessed, changed=changed)
 
 
-async def _repack_old_layouts(session: Any, chunk: repository.Chunk) -> None:
-    """Rows packed by an older layout are packed again from their stored facts."""
-    stale = [index for index, layout in enumerate(chunk.layouts) if layout != LAYOUT_VERSION]
-    if not stale:
-        return
-    facts = await inputs_repository.snapshots(session, [chunk.hashes[index] for index in stale])
-    for index in stale:
-        chunk.household_records[index], chunk.member_records[index] = pack(facts[chunk.hashes[index]])
+async def _complete(session: Any, run: ReassessmentRun, now: dt.datetime) -> None:
+    await repository.advance(session, run.id, {"status": COMPLETED, "finished_at": now})
+    record_audit(
+        session,
+        AuditRecord,
+        actor=None,
+        actor_name=run.requested_by,
+        action="reassessment.completed",
+        entity_type="reassessment",
+        entity_id=str(run.id),
+        detail={"processed": run.processed, "changed": run.changed},
+        reason=run.reason,
+    )
+
+
+async def _evaluate_here(
+    session: Any,
+    run: ReassessmentRun,
+    policies: list[Policy],
+    compiled_policies: list[CompiledPolicy],
+    chunk_size: int,
+    now: dt.datetime,
+) -> tuple[int, uuid.UUID | None, int, int]:
+    """A chunk read into numpy, evaluated and written back (SQLite): read, last id, written, changed."""
+    chunk = await repository.read_chunk(session, run.region_code, run.resume_after, chunk_size)
+    if len(chunk) == 0:
+        return 0, None, 0, 0
+    # A chunk makes many short-lived tuples; the cycle collector would scan them again and again for
+    # nothing (none is part of a cycle), so it waits until the chunk is written.
+    gc.disable()
+    try:
+        assessments, currents, events = _evaluate(
+            chunk, policies, compiled_policies, run.region_code, run.as_of, run.id, now
+        )
+        await repository.write(session, assessments, currents, events)
+    finally:
+        gc.enable()
+    return len(chunk), chunk.household_ids[-1], len(assessments), len(events)
 
 
 Rows = list[tuple[Any, ...]]
@@ -111,16 +140,16 @@ def _evaluate(
     chunk: repository.Chunk,
     policies: list[Policy],
     compiled_policies: list[CompiledPolicy],
+    region_code: str,
     as_of: dt.date,
     run_id: uuid.UUID,
     now: dt.datetime,
-) -> tuple[Rows, Rows, Rows, list[repository.EventRow]]:
-    """Assessments, new and replaced current outcomes, and events of a chunk, built column by column."""
-    batch = HouseholdBatch.from_packed(chunk.household_records, chunk.member_records)
-    choice = assign_policies(policies, np.asarray(chunk.villages, dtype=str), as_of)
+) -> tuple[Rows, Rows, list[repository.EventRow]]:
+    """Assessments, current outcomes and events of a chunk, built column by column."""
+    batch = HouseholdBatch.from_columns(chunk.columns, chunk.members)
+    choice = assign_policies(policies, np.asarray(chunk.villages, dtype=str), region_code, as_of)
     assessments: Rows = []
     currents: Rows = []
-    replaced: Rows = []
     events: list[repository.EventRow] = []
     for policy_index in np.unique(choice[choice >= 0]).tolist():
         policy = policies[policy_index]
@@ -139,7 +168,7 @@ def _evaluate(
         if not fresh:
             continue
         evaluation = compiled_policies[policy_index].evaluate(batch.take(np.asarray(fresh, np.int64)), as_of)
-        results = outcomes(evaluation)
+        results = evaluation.outcomes()
         ids = new_ids(len(fresh))
         households = [chunk.household_ids[row] for row in fresh]
         versions = [chunk.versions[row] for row in fresh]
@@ -172,20 +201,20 @@ def _evaluate(
                 repeat(now),
             )
         )
-        outcome_rows = zip(
-            households,
-            ids,
-            versions,
-            villages,
-            repeat(policy_id),
-            repeat(as_of),
-            results.keys,
-            categories,
-            poor,
-            scores,
+        currents.extend(
+            zip(
+                households,
+                ids,
+                versions,
+                villages,
+                repeat(policy_id),
+                repeat(as_of),
+                results.keys,
+                categories,
+                poor,
+                scores,
+            )
         )
-        for row, outcome_row in zip(fresh, outcome_rows, strict=True):
-            (currents if chunk.current_keys[row] is None else replaced).append(outcome_row)
         changed = [
             position
             for position, (key, row) in enumerate(zip(results.keys, fresh, strict=True))
@@ -205,10 +234,7 @@ def _evaluate(
             exit_ready,
             scores,
         ]
-        programs = results.programs_json
-        if len(changed) < len(fresh):
-            columns = [[column[position] for position in changed] for column in columns]
-            programs = [programs[position] for position in changed]
+        columns = [[column[position] for position in changed] for column in columns]
         payloads = event_payloads(
             policy=policy,
             as_of=as_of,
@@ -223,7 +249,7 @@ def _evaluate(
             degrees=columns[6],
             extreme=columns[7],
             exit_ready=columns[8],
-            programs_json=programs,
+            programs_json=[results.programs_json[position] for position in changed],
             scores_x100=columns[9],
         )
         events.extend(
@@ -235,7 +261,7 @@ def _evaluate(
                 repeat(now),
             )
         )
-    return assessments, currents, replaced, events
+    return assessments, currents, events
 
 
 async def run_to_end(database: Database, run_id: uuid.UUID, chunk_size: int = CHUNK_SIZE) -> int:

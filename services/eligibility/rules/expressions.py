@@ -1,11 +1,12 @@
-"""The rule language (规则表达式): a typed, sandboxed expression language compiled to numpy.
+"""The rule language (规则表达式): a typed, sandboxed expression language, checked once, run two ways.
 
 Rules are written in a small Python-like syntax, parsed with `ast` and checked against a
 whitelist, never eval'd. Everything is type-checked when a policy is validated, so a policy
 with an unknown variable, a missing parameter, a type error or an enum value that does not exist
-is refused before it can be published. A compiled expression evaluates a whole batch of
-households at once (numpy columns); one household is a batch of one, so a preview, a stored
-assessment and a bulk run all go through the same code.
+is refused before it can be published. The checker's output is a typed tree of `Node`s, the one
+definition of what an expression means; two back ends run it: rules/vector.py over numpy columns
+(one household is a batch of one: previews, stored assessments, the embedded SQLite mode) and
+rules/relational.py as SQL inside PostgreSQL (bulk runs and simulations), with the same results.
 
     household.<field>         a household variable (see rules/inputs.py)
     params.<name>             a policy parameter, its value on the assessment date
@@ -16,22 +17,22 @@ assessment and a bulk run all go through the same code.
     and or not, == != < <= > >=, in / not in [..] or a list parameter, + - * / // %,
     <a> if <cond> else <b>, min(a, b, ...), max(a, b, ...), abs(a), literals
 
+`//` and `%` take whole numbers (floor division and a remainder with the divisor's sign, as in
+Python; by zero they give 0); `/` gives a float (by zero: ±infinity, or not-a-number for 0/0).
+A float that is not a number (a floor area not recorded) makes every comparison false except `!=`.
+
 The CEL macros of OpenSPP map one to one: `members.exists(m, c)` is `any(c for m in
 household.members)`, `members.all(m, c)` is `all(...)`, `members.filter(m, c).size()` is
 `count(c for m in household.members)`, `c ? a : b` is `a if c else b`.
 """
 
 import ast
-import datetime as dt
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-from services.eligibility.rules.inputs import HOUSEHOLD, MEMBER, HouseholdBatch, InputField
+from services.eligibility.rules.inputs import HOUSEHOLD, MEMBER, InputField
 
 MAX_LENGTH = 2000
 MAX_NODES = 400
@@ -67,6 +68,8 @@ def type_of_value(value: Any) -> Type:
     if isinstance(value, int):
         return INT
     if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ExpressionError(f"parameter value {value!r} is not a finite number")
         return FLOAT
     if isinstance(value, str):
         return STR
@@ -79,46 +82,46 @@ def type_of_value(value: Any) -> Type:
     raise ExpressionError(f"parameter value {value!r} is not a number, yes/no, text or non-empty list")
 
 
-@dataclass
-class Frame:
-    """What an evaluation sees: a batch of households, the date, parameter values, earlier rules."""
-
-    batch: HouseholdBatch
-    as_of: dt.date
-    params: Mapping[str, Any]
-    rules: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
-    _columns: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
-
-    @property
-    def size(self) -> int:
-        return self.batch.size
-
-    def household(self, name: str) -> npt.NDArray[Any]:
-        key = "h." + name
-        if key not in self._columns:
-            self._columns[key] = self.batch.household_column(name, self.as_of)
-        return self._columns[key]
-
-    def member(self, name: str) -> npt.NDArray[Any]:
-        key = "m." + name
-        if key not in self._columns:
-            self._columns[key] = self.batch.member_column(name, self.as_of)
-        return self._columns[key]
-
-
-Run = Callable[[Frame], Any]
 SCOPES = ("const", "household", "member")
 
 
 @dataclass(frozen=True)
 class Node:
-    """A checked, compiled sub-expression: its type, where it lives (per household, per member) and code."""
+    """A checked sub-expression: what it does (`op`), its type, where it lives, its operands.
 
+    `scope` is const (the same for every household), household or member (inside an aggregate).
+    Ops and their `value`:
+      const (the value; a list as a tuple), param (name), year, household (field), member (field),
+      rule (id), code (the enum's vocabulary: the code of a text operand), codes (the vocabulary:
+      the codes of a list operand), not, neg, abs, arith (+ - * / // %), compare (< <= > >= == !=),
+      in (True for `not in`), and, or, if, min, max, aggregate (any, all, count, sum: operands are
+      the element, then the conditions), first (the index of the first true operand, else their
+      number), bands (((bound, points), ...), last points), lookup (points by code).
+    """
+
+    op: str
     type: Type
-    scope: str
-    run: Run
-    literal: Any = None  # the value of a text literal, coded against an enum when compared
-    parameter: str = ""  # the parameter it reads, if it is one
+    scope: str = "household"
+    args: tuple["Node", ...] = ()
+    value: Any = None
+
+    def walk(self) -> Iterator["Node"]:
+        """This node and every node below it."""
+        yield self
+        for arg in self.args:
+            yield from arg.walk()
+
+
+@dataclass(frozen=True)
+class Program:
+    """Named definitions evaluated in order; a later one reads an earlier one as Node("rule", …, name)."""
+
+    definitions: tuple[tuple[str, Node], ...]
+
+
+def reference(name: str, value_type: Type) -> Node:
+    """A node reading an earlier definition of the program (a rule's result, or an outcome part)."""
+    return Node("rule", value_type, value=name)
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ class Environment:
 
 @dataclass(frozen=True)
 class Compiled:
-    """A compiled expression and the household variables, parameters and rules it reads."""
+    """A checked expression and the household variables, parameters and rules it reads."""
 
     node: Node
     household_fields: tuple[str, ...]
@@ -145,17 +148,9 @@ class Compiled:
     def type(self) -> Type:
         return self.node.type
 
-    def evaluate(self, frame: Frame) -> npt.NDArray[Any]:
-        """One value per household of the frame."""
-        with np.errstate(all="ignore"):
-            value = self.node.run(frame)
-        if self.node.scope == "const":
-            return np.full(frame.size, value)
-        return np.asarray(value)
-
 
 def compile_expression(source: str, environment: Environment, expect: tuple[str, ...] = ()) -> Compiled:
-    """Parse, check and compile `source`; `expect` limits the result's kind (e.g. ('bool',))."""
+    """Parse and check `source`; `expect` limits the result's kind (e.g. ('bool',))."""
     if len(source) > MAX_LENGTH:
         raise ExpressionError(f"expression longer than {MAX_LENGTH} characters")
     try:
@@ -165,8 +160,8 @@ def compile_expression(source: str, environment: Environment, expect: tuple[str,
         raise ExpressionError(f"syntax error: {exc.msg}") from exc
     if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
         raise ExpressionError(f"expression has more than {MAX_NODES} parts")
-    compiler = _Compiler()
-    node = compiler.compile(tree.body, environment)
+    checker = _Checker()
+    node = checker.check(tree.body, environment)
     if node.scope == "member":
         raise ExpressionError("a member variable (m.…) can only be used inside any/all/count/sum")
     if node.type.kind == "str":
@@ -175,10 +170,10 @@ def compile_expression(source: str, environment: Environment, expect: tuple[str,
         raise ExpressionError(f"the result must be {' or '.join(expect)}, not {node.type}")
     return Compiled(
         node,
-        tuple(sorted(compiler.household_fields)),
-        tuple(sorted(compiler.parameters)),
-        tuple(sorted(compiler.rules)),
-        tuple(sorted(compiler.enum_parameters)),
+        tuple(sorted(checker.household_fields)),
+        tuple(sorted(checker.parameters)),
+        tuple(sorted(checker.rules)),
+        tuple(sorted(checker.enum_parameters)),
     )
 
 
@@ -199,52 +194,40 @@ def _field_type(input_field: InputField) -> Type:
     return Type(input_field.kind)
 
 
-def _lift(node: Node, scope: str) -> Run:
-    """Run `node` in a wider scope: a household value repeated for each of its members."""
-    if node.scope == "household" and scope == "member":
-        run = node.run
-        return lambda frame: run(frame)[frame.batch.owner]
-    return node.run
-
-
 def _widest(*nodes: Node) -> str:
     return max((node.scope for node in nodes), key=SCOPES.index)
-
-
-def _enum_code(vocabulary: tuple[str, ...], value: str) -> int:
-    return vocabulary.index(value) + 1 if value in vocabulary else -1
 
 
 def _unify_numeric(left: Type, right: Type) -> Type:
     return FLOAT if FLOAT in (left, right) else INT
 
 
-_ARITHMETIC: dict[type[ast.operator], tuple[str, Callable[[Any, Any], Any]]] = {
-    ast.Add: ("+", np.add),
-    ast.Sub: ("-", np.subtract),
-    ast.Mult: ("*", np.multiply),
-    ast.Div: ("/", np.true_divide),
-    ast.FloorDiv: ("//", np.floor_divide),
-    ast.Mod: ("%", np.remainder),
+_ARITHMETIC: dict[type[ast.operator], str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
 }
-_ORDER: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
-    ast.Lt: np.less,
-    ast.LtE: np.less_equal,
-    ast.Gt: np.greater,
-    ast.GtE: np.greater_equal,
-    ast.Eq: np.equal,
-    ast.NotEq: np.not_equal,
+_ORDER: dict[type[ast.cmpop], str] = {
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
 }
 
 
-class _Compiler:
+class _Checker:
     def __init__(self) -> None:
         self.household_fields: set[str] = set()
         self.parameters: set[str] = set()
         self.rules: set[str] = set()
         self.enum_parameters: set[tuple[str, tuple[str, ...]]] = set()
 
-    def compile(self, node: ast.expr, env: Environment) -> Node:
+    def check(self, node: ast.expr, env: Environment) -> Node:
         if isinstance(node, ast.Constant):
             return self._constant(node.value)
         if isinstance(node, ast.Name | ast.Attribute):
@@ -269,9 +252,9 @@ class _Compiler:
         if isinstance(value, bool | int | float):
             if isinstance(value, float) and not math.isfinite(value):
                 raise ExpressionError("numbers must be finite")
-            return Node(type_of_value(value), "const", lambda _frame: value)
+            return Node("const", type_of_value(value), "const", value=value)
         if isinstance(value, str):
-            return Node(STR, "const", lambda _frame: value, literal=value)
+            return Node("const", STR, "const", value=value)
         raise ExpressionError(f"constant {value!r} is not allowed")
 
     def _variable(self, node: ast.Name | ast.Attribute, env: Environment) -> Node:
@@ -294,105 +277,81 @@ class _Compiler:
             if input_field is None:
                 raise ExpressionError(f"unknown variable {name!r}")
             self.household_fields.add(attribute)
-            return Node(_field_type(input_field), "household", lambda frame: frame.household(attribute))
+            return Node("household", _field_type(input_field), value=attribute)
         if root == "params":
             if attribute not in env.parameters:
                 raise ExpressionError(f"missing parameter {name!r}: the policy does not define it")
             self.parameters.add(attribute)
-            param_type = env.parameters[attribute]
-            return Node(param_type, "const", lambda frame: frame.params[attribute], parameter=attribute)
+            return Node("param", env.parameters[attribute], "const", value=attribute)
         if root == "rules":
             if attribute not in env.rules:
                 raise ExpressionError(f"unknown rule {name!r}: a rule may only use rules defined before it")
             self.rules.add(attribute)
-            return Node(BOOL, "household", lambda frame: frame.rules[attribute])
+            return reference(attribute, BOOL)
         if root == "as_of" and attribute == "year":
-            return Node(INT, "const", lambda frame: frame.as_of.year)
+            return Node("year", INT, "const")
         if env.member_var is not None and root == env.member_var:
             member_field = MEMBER.get(attribute)
             if member_field is None:
                 raise ExpressionError(f"unknown member variable {name!r}")
-            return Node(_field_type(member_field), "member", lambda frame: frame.member(attribute))
+            return Node("member", _field_type(member_field), "member", value=attribute)
         raise ExpressionError(f"unknown variable {name!r}")
 
     def _boolean(self, node: ast.BoolOp, env: Environment) -> Node:
-        parts = [self.compile(value, env) for value in node.values]
+        parts = tuple(self.check(value, env) for value in node.values)
         for part in parts:
             if part.type != BOOL:
                 raise ExpressionError(f"'and' / 'or' need yes/no values, not {part.type}")
-        scope = _widest(*parts)
-        runs = [_lift(part, scope) for part in parts]
-        combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
-
-        def run(frame: Frame) -> Any:
-            result = runs[0](frame)
-            for other in runs[1:]:
-                result = combine(result, other(frame))
-            return result
-
-        return Node(BOOL, scope, run)
+        return Node("and" if isinstance(node.op, ast.And) else "or", BOOL, _widest(*parts), parts)
 
     def _unary(self, node: ast.UnaryOp, env: Environment) -> Node:
-        operand = self.compile(node.operand, env)
-        run = operand.run
+        operand = self.check(node.operand, env)
         if isinstance(node.op, ast.Not):
             if operand.type != BOOL:
                 raise ExpressionError(f"'not' needs a yes/no value, not {operand.type}")
-            return Node(BOOL, operand.scope, lambda frame: np.logical_not(run(frame)))
+            return Node("not", BOOL, operand.scope, (operand,))
         if isinstance(node.op, ast.USub):
             if operand.type.kind not in NUMERIC:
                 raise ExpressionError(f"'-' needs a number, not {operand.type}")
-            return Node(operand.type, operand.scope, lambda frame: np.negative(run(frame)))
+            return Node("neg", operand.type, operand.scope, (operand,))
         raise ExpressionError("this unary operator is not allowed")
 
     def _arithmetic(self, node: ast.BinOp, env: Environment) -> Node:
-        spec = _ARITHMETIC.get(type(node.op))
-        if spec is None:
+        symbol = _ARITHMETIC.get(type(node.op))
+        if symbol is None:
             raise ExpressionError("this operator is not allowed")
-        symbol, function = spec
-        left, right = self.compile(node.left, env), self.compile(node.right, env)
+        left, right = self.check(node.left, env), self.check(node.right, env)
         for side in (left, right):
             if side.type.kind not in NUMERIC:
                 raise ExpressionError(f"'{symbol}' needs numbers, not {side.type}")
+            if symbol in ("//", "%") and side.type != INT:
+                raise ExpressionError(f"'{symbol}' needs whole numbers, not {side.type}")
         result = FLOAT if symbol == "/" else _unify_numeric(left.type, right.type)
-        scope = _widest(left, right)
-        left_run, right_run = _lift(left, scope), _lift(right, scope)
-        return Node(result, scope, lambda frame: function(left_run(frame), right_run(frame)))
+        return Node("arith", result, _widest(left, right), (left, right), symbol)
 
     def _compare(self, node: ast.Compare, env: Environment) -> Node:
-        operands = [self.compile(node.left, env)] + [self.compile(c, env) for c in node.comparators]
-        pairs = [
+        operands = [self.check(node.left, env)] + [self.check(c, env) for c in node.comparators]
+        pairs = tuple(
             self._comparison(op, operands[index], operands[index + 1]) for index, op in enumerate(node.ops)
-        ]
+        )
         if len(pairs) == 1:
             return pairs[0]
-        scope = _widest(*pairs)
-        runs = [_lift(pair, scope) for pair in pairs]
-
-        def run(frame: Frame) -> Any:
-            result = runs[0](frame)
-            for other in runs[1:]:
-                result = np.logical_and(result, other(frame))
-            return result
-
-        return Node(BOOL, scope, run)
+        return Node("and", BOOL, _widest(*pairs), pairs)
 
     def _comparison(self, op: ast.cmpop, left: Node, right: Node) -> Node:
         if isinstance(op, ast.In | ast.NotIn):
             return self._membership(left, right, negate=isinstance(op, ast.NotIn))
-        function = _ORDER.get(type(op))
-        if function is None:
+        symbol = _ORDER.get(type(op))
+        if symbol is None:
             raise ExpressionError("this comparison is not allowed")
-        equality = isinstance(op, ast.Eq | ast.NotEq)
+        equality = symbol in ("==", "!=")
         kinds = (left.type.kind, right.type.kind)
         numeric = kinds[0] in NUMERIC and kinds[1] in NUMERIC
         if "enum" in kinds and equality:
             left, right = self._coded(left, right)
         elif not (numeric or (kinds == ("bool", "bool") and equality)):
             raise ExpressionError(f"cannot compare {left.type} with {right.type}")
-        scope = _widest(left, right)
-        left_run, right_run = _lift(left, scope), _lift(right, scope)
-        return Node(BOOL, scope, lambda frame: function(left_run(frame), right_run(frame)))
+        return Node("compare", BOOL, _widest(left, right), (left, right), symbol)
 
     def _coded(self, left: Node, right: Node) -> tuple[Node, Node]:
         """Both sides of an enum comparison as codes; text literals are checked against the enum."""
@@ -404,44 +363,34 @@ class _Compiler:
             return left, right
         if other.type.kind != "str":
             raise ExpressionError(f"cannot compare {enum_side.type} with {other.type}")
-        if other.literal is not None:
-            if other.literal not in vocabulary:
-                raise ExpressionError(f"{other.literal!r} is not one of {', '.join(vocabulary)}")
-            code = _enum_code(vocabulary, other.literal)
-            coded = Node(INT, "const", lambda _frame: code)
+        if other.op == "const":
+            if other.value not in vocabulary:
+                raise ExpressionError(f"{other.value!r} is not one of {', '.join(vocabulary)}")
         else:
-            self.enum_parameters.add((other.parameter, vocabulary))
-            parameter = other.run
-            coded = Node(INT, "const", lambda frame: _enum_code(vocabulary, parameter(frame)))
+            self.enum_parameters.add((other.value, vocabulary))
+        coded = Node("code", INT, "const", (other,), vocabulary)
         return (enum_side, coded) if enum_side is left else (coded, enum_side)
 
     def _membership(self, left: Node, right: Node, *, negate: bool) -> Node:
         if right.type.kind != "list" or right.scope != "const":
             raise ExpressionError("'in' needs a list of values or a list parameter on its right")
-        items = right.run
         if left.type.kind == "enum":
             vocabulary = left.type.vocabulary
             if right.type.item != "str":
                 raise ExpressionError(f"cannot look for {left.type} in {right.type}")
-            literal = right.literal
-            if literal is not None:
-                unknown = [value for value in literal if value not in vocabulary]
+            if right.op == "const":
+                unknown = [value for value in right.value if value not in vocabulary]
                 if unknown:
                     raise ExpressionError(f"{unknown[0]!r} is not one of {', '.join(vocabulary)}")
             else:
-                self.enum_parameters.add((right.parameter, vocabulary))
-
-            def values(frame: Frame) -> Any:
-                return [_enum_code(vocabulary, value) for value in items(frame)]
-        elif left.type.kind in NUMERIC and right.type.item in NUMERIC:
-            values = items  # type: ignore[assignment]  # the list parameter's values as they are
-        else:
+                self.enum_parameters.add((right.value, vocabulary))
+            right = Node("codes", Type("list", item="int"), "const", (right,), vocabulary)
+        elif not (left.type.kind in NUMERIC and right.type.item in NUMERIC):
             raise ExpressionError(f"cannot look for {left.type} in {right.type}")
-        run = left.run
-        return Node(BOOL, left.scope, lambda frame: np.isin(run(frame), values(frame), invert=negate))
+        return Node("in", BOOL, left.scope, (left, right), negate)
 
     def _conditional(self, node: ast.IfExp, env: Environment) -> Node:
-        test, body, orelse = (self.compile(part, env) for part in (node.test, node.body, node.orelse))
+        test, body, orelse = (self.check(part, env) for part in (node.test, node.body, node.orelse))
         if test.type != BOOL:
             raise ExpressionError(f"the condition of 'if' must be yes/no, not {test.type}")
         if body.type.kind in NUMERIC and orelse.type.kind in NUMERIC:
@@ -452,20 +401,17 @@ class _Compiler:
             raise ExpressionError(
                 f"both branches of 'if' must have one type, not {body.type} and {orelse.type}"
             )
-        scope = _widest(test, body, orelse)
-        runs = [_lift(part, scope) for part in (test, body, orelse)]
-        return Node(result, scope, lambda frame: np.where(runs[0](frame), runs[1](frame), runs[2](frame)))
+        return Node("if", result, _widest(test, body, orelse), (test, body, orelse))
 
     def _list(self, node: ast.List | ast.Tuple) -> Node:
         values = []
         for item in node.elts:
             if not isinstance(item, ast.Constant) or isinstance(item.value, bool):
                 raise ExpressionError("a list may only hold numbers or text")
+            if isinstance(item.value, float) and not math.isfinite(item.value):
+                raise ExpressionError("numbers must be finite")
             values.append(item.value)
-        list_type = type_of_value(values)
-        return Node(
-            list_type, "const", lambda _frame: values, literal=values if list_type.item == "str" else None
-        )
+        return Node("const", type_of_value(values), "const", value=tuple(values))
 
     def _call(self, node: ast.Call, env: Environment) -> Node:
         if not isinstance(node.func, ast.Name) or node.keywords:
@@ -475,29 +421,18 @@ class _Compiler:
             return self._aggregate(name, node, env)
         if name not in ("min", "max", "abs"):
             raise ExpressionError(f"unknown function {name!r}: only any, all, count, sum, min, max and abs")
-        args = [self.compile(arg, env) for arg in node.args]
+        args = tuple(self.check(arg, env) for arg in node.args)
         for arg in args:
             if arg.type.kind not in NUMERIC:
                 raise ExpressionError(f"{name}() needs numbers, not {arg.type}")
         if name == "abs":
             if len(args) != 1:
                 raise ExpressionError("abs() takes one value")
-            single = args[0].run
-            return Node(args[0].type, args[0].scope, lambda frame: np.abs(single(frame)))
+            return Node("abs", args[0].type, args[0].scope, args)
         if len(args) < 2:
             raise ExpressionError(f"{name}() takes two or more values")
         result = FLOAT if any(arg.type == FLOAT for arg in args) else INT
-        scope = _widest(*args)
-        runs = [_lift(arg, scope) for arg in args]
-        function = np.minimum if name == "min" else np.maximum
-
-        def run(frame: Frame) -> Any:
-            value = runs[0](frame)
-            for other in runs[1:]:
-                value = function(value, other(frame))
-            return value
-
-        return Node(result, scope, run)
+        return Node(name, result, _widest(*args), args)
 
     def _aggregate(self, name: str, node: ast.Call, env: Environment) -> Node:
         if len(node.args) != 1 or not isinstance(node.args[0], ast.GeneratorExp):
@@ -518,42 +453,18 @@ class _Compiler:
         if variable in ("household", "params", "rules", "as_of"):
             raise ExpressionError(f"{variable!r} cannot name a member")
         inner = Environment(env.parameters, env.rules, variable)
-        conditions = [self.compile(condition, inner) for condition in loop.ifs]
+        conditions = tuple(self.check(condition, inner) for condition in loop.ifs)
         for condition in conditions:
             if condition.type != BOOL:
                 raise ExpressionError(f"the 'if' of {name}() must be yes/no, not {condition.type}")
         if name == "count" and isinstance(generator.elt, ast.Name) and generator.elt.id == variable:
-            element = Node(BOOL, "const", lambda _frame: True)
+            element = Node("const", BOOL, "const", value=True)
         else:
-            element = self.compile(generator.elt, inner)
+            element = self.check(generator.elt, inner)
         if name == "sum":
             if element.type.kind not in NUMERIC:
                 raise ExpressionError(f"sum() needs numbers, not {element.type}")
         elif element.type != BOOL:
             raise ExpressionError(f"{name}() needs a yes/no condition, not {element.type}")
-        value_run = _lift(element, "member")
-        masks = [_lift(condition, "member") for condition in conditions]
-        element_is_const = element.scope == "const"
         result_type = INT if name == "count" else element.type if name == "sum" else BOOL
-
-        def run(frame: Frame) -> Any:
-            members = len(frame.batch.owner)
-            values = value_run(frame)
-            if element_is_const:
-                values = np.full(members, values)
-            selected = np.ones(members, bool)
-            for mask in masks:
-                selected = np.logical_and(selected, np.broadcast_to(mask(frame), (members,)))
-            if name == "all":
-                failing = np.logical_and(selected, np.logical_not(values))
-                return np.bincount(frame.batch.owner, weights=failing, minlength=frame.size) == 0
-            if name == "sum":
-                weights = np.where(selected, values, 0)
-                total = np.bincount(frame.batch.owner, weights=weights, minlength=frame.size)
-                return np.rint(total).astype(np.int64) if result_type == INT else total
-            counts = np.bincount(
-                frame.batch.owner, weights=np.logical_and(selected, values), minlength=frame.size
-            )
-            return counts > 0 if name == "any" else np.rint(counts).astype(np.int64)
-
-        return Node(result_type, "household", run)
+        return Node("aggregate", result_type, "household", (element, *conditions), name)

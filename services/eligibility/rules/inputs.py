@@ -6,8 +6,10 @@ events, or a field the survey did not record). Booleans that certify an assuranc
 default to False: an assurance that was not recorded is not taken as met.
 
 Each household is stored twice in the projection: as its canonical facts (JSON, hashed, kept
-for explanations and re-runs) and as packed fixed-width records (one for the household, one per
-member) that the bulk path turns into numpy columns without parsing JSON.
+for explanations and re-runs) and as columns the rules read without parsing JSON: one column per
+stored household field (an enum as its code, a missing floor area as NULL) and `members`, one
+64-bit code per member (birth date as yyyymmdd in the high 32 bits, the other fields as bit
+fields below). numpy (this module) and PostgreSQL (rules/relational.py) decode the same codes.
 """
 
 import datetime as dt
@@ -21,9 +23,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-LAYOUT_VERSION = 1
-"""Bumped whenever the packed layout changes; rows of an older layout are re-packed from their facts."""
-
 
 @dataclass(frozen=True)
 class InputField:
@@ -36,6 +35,7 @@ class InputField:
     vocabulary: tuple[str, ...] = ()
     default: Any = None
     stored: bool = True  # False: derived when the frame is built
+    bits: int = 0  # a member's whole-number field: its width in the member code (values 0 to 2**bits - 1)
 
     @property
     def code_of(self) -> dict[str, int]:
@@ -127,7 +127,14 @@ MEMBER_FIELDS: tuple[InputField, ...] = (
         "Health",
         vocabulary=("healthy", "chronic", "serious", "disabled"),
     ),
-    InputField("disability_grade", "int", "残疾等级(0为无)", "Disability grade (0: none)", default=0),
+    InputField(
+        "disability_grade",
+        "int",
+        "残疾等级(0为无,0-15)",
+        "Disability grade (0: none; 0-15)",
+        default=0,
+        bits=4,
+    ),
     InputField(
         "schooling_stage",
         "enum",
@@ -153,9 +160,31 @@ MEMBER_FIELDS: tuple[InputField, ...] = (
 HOUSEHOLD = {field.name: field for field in HOUSEHOLD_FIELDS}
 MEMBER = {field.name: field for field in MEMBER_FIELDS}
 
-_NUMPY = {"int": "<i8", "float": "<f8", "bool": "u1", "enum": "u1"}
-HOUSEHOLD_DTYPE = np.dtype([(f.name, _NUMPY[f.kind]) for f in HOUSEHOLD_FIELDS if f.stored])
-MEMBER_DTYPE = np.dtype([("birth", "<i4")] + [(f.name, _NUMPY[f.kind]) for f in MEMBER_FIELDS if f.stored])
+HOUSEHOLD_COLUMNS = tuple(field.name for field in HOUSEHOLD_FIELDS if field.stored)
+"""The projection's columns of household fields, in order."""
+
+BIRTH_SHIFT = 32
+"""A member code holds the birth date (yyyymmdd) from this bit up."""
+
+
+def _width(field: InputField) -> int:
+    if field.kind == "enum":
+        return len(field.vocabulary).bit_length()
+    return 1 if field.kind == "bool" else field.bits
+
+
+def _layout() -> dict[str, tuple[int, int]]:
+    layout, shift = {}, 0
+    for field in MEMBER_FIELDS:
+        if field.stored:
+            layout[field.name] = (shift, _width(field))
+            shift += _width(field)
+    assert shift <= BIRTH_SHIFT, "member fields must fit below the birth date"
+    return layout
+
+
+MEMBER_LAYOUT = _layout()
+"""Each stored member field's (shift, width) in the member code."""
 
 
 def normalise(facts: Mapping[str, Any]) -> dict[str, Any]:
@@ -192,69 +221,81 @@ def inputs_hash(facts: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(facts)).hexdigest()
 
 
-def _code(field: InputField, value: Any) -> int:
+def _code(field: InputField, value: Any) -> Any:
+    """A field's stored value: an enum's code (0: unknown), a whole number, yes/no, a float or None."""
     if field.kind == "enum":
         return field.code_of.get(value, 0) if isinstance(value, str) else 0
     if field.kind == "bool":
-        return 1 if value else 0
+        return bool(value)
     if field.kind == "float":
-        return math.nan if value is None else value  # type: ignore[return-value]
+        return None if value is None or math.isnan(value) else float(value)
     return int(value or 0)
 
 
-def pack(facts: Mapping[str, Any]) -> tuple[bytes, bytes]:
-    """Normalised facts -> (household record, member records) in the packed layout."""
-    household = np.zeros(1, HOUSEHOLD_DTYPE)
-    for name in HOUSEHOLD_DTYPE.names or ():
-        household[name] = _code(HOUSEHOLD[name], facts[name])
-    members = np.zeros(len(facts["members"]), MEMBER_DTYPE)
-    for index, member in enumerate(facts["members"]):
-        birth = dt.date.fromisoformat(member["birth_date"])
-        members[index]["birth"] = birth.year * 10000 + birth.month * 100 + birth.day
-        for name in (MEMBER_DTYPE.names or ())[1:]:
-            members[index][name] = _code(MEMBER[name], member[name])
-    return household.tobytes(), members.tobytes()
+def member_code(member: Mapping[str, Any]) -> int:
+    """One member as a 64-bit code; a whole number outside its field's range is clamped to it."""
+    birth = dt.date.fromisoformat(member["birth_date"])
+    code = (birth.year * 10000 + birth.month * 100 + birth.day) << BIRTH_SHIFT
+    for name, (shift, width) in MEMBER_LAYOUT.items():
+        value = int(_code(MEMBER[name], member[name]))
+        code |= min(max(value, 0), (1 << width) - 1) << shift
+    return code
+
+
+def encode(facts: Mapping[str, Any]) -> tuple[dict[str, Any], list[int]]:
+    """Normalised facts -> (the projection's household columns, the member codes)."""
+    household = {name: _code(HOUSEHOLD[name], facts[name]) for name in HOUSEHOLD_COLUMNS}
+    return household, [member_code(member) for member in facts["members"]]
 
 
 IntArray = npt.NDArray[np.int64]
+_NUMPY = {"int": np.int64, "float": np.float64, "bool": np.bool_, "enum": np.int64}
 
 
 @dataclass
 class HouseholdBatch:
-    """Households as columns: one row per household, one per member with `owner` its household row."""
+    """Households as columns: one row per household, one member code per member, `owner` its household row."""
 
-    households: npt.NDArray[np.void]
-    members: npt.NDArray[np.void]
+    households: dict[str, npt.NDArray[Any]]
+    members: IntArray
     owner: IntArray
 
     @property
     def size(self) -> int:
-        return len(self.households)
+        return len(self.households[HOUSEHOLD_COLUMNS[0]])
 
     @classmethod
-    def from_packed(
-        cls, household_records: Sequence[bytes], member_records: Sequence[bytes]
+    def from_columns(
+        cls, columns: Mapping[str, Sequence[Any]], member_codes: Sequence[Sequence[int]]
     ) -> "HouseholdBatch":
-        households = np.frombuffer(b"".join(household_records), HOUSEHOLD_DTYPE)
-        members = np.frombuffer(b"".join(member_records), MEMBER_DTYPE)
-        counts = (
-            np.fromiter((len(record) for record in member_records), np.int64, count=len(member_records))
-            // MEMBER_DTYPE.itemsize
+        """From the projection's columns (`HOUSEHOLD_COLUMNS`) and each household's member codes."""
+        households: dict[str, npt.NDArray[Any]] = {}
+        for name in HOUSEHOLD_COLUMNS:
+            kind = HOUSEHOLD[name].kind
+            values = columns[name]
+            if kind == "float":
+                values = [math.nan if value is None else value for value in values]
+            households[name] = np.asarray(values, dtype=_NUMPY[kind]).reshape(-1)
+        counts = np.fromiter((len(codes) for codes in member_codes), np.int64, count=len(member_codes))
+        members = np.fromiter(
+            (code for codes in member_codes for code in codes), np.int64, count=int(counts.sum())
         )
-        owner = np.repeat(np.arange(len(households), dtype=np.int64), counts)
+        owner = np.repeat(np.arange(len(member_codes), dtype=np.int64), counts)
         return cls(households, members, owner)
 
     @classmethod
     def from_facts(cls, facts: Sequence[Mapping[str, Any]]) -> "HouseholdBatch":
-        packed = [pack(item) for item in facts]
-        return cls.from_packed([h for h, _ in packed], [m for _, m in packed])
+        encoded = [encode(item) for item in facts]
+        columns = {name: [household[name] for household, _ in encoded] for name in HOUSEHOLD_COLUMNS}
+        return cls.from_columns(columns, [codes for _, codes in encoded])
 
     def take(self, rows: IntArray) -> "HouseholdBatch":
         """The households at `rows` (sorted), with their members."""
         keep = np.isin(self.owner, rows)
         remap = np.full(self.size, -1, np.int64)
         remap[rows] = np.arange(len(rows))
-        return HouseholdBatch(self.households[rows], self.members[keep], remap[self.owner[keep]])
+        households = {name: column[rows] for name, column in self.households.items()}
+        return HouseholdBatch(households, self.members[keep], remap[self.owner[keep]])
 
     def household_column(self, name: str, as_of: dt.date) -> npt.NDArray[Any]:
         if name == "per_capita_housing_area_m2":
@@ -264,18 +305,16 @@ class HouseholdBatch:
         if name == "income_excluding_transfers_fen":
             total = self.households["per_capita_net_income_fen"] * self.households["member_count"]
             return np.asarray(total - self.households["transfer_income_fen"], np.int64)
-        field = HOUSEHOLD[name]
-        column = self.households[name]
-        return column.astype(bool) if field.kind == "bool" else np.asarray(column)
+        return self.households[name]
 
     def member_column(self, name: str, as_of: dt.date) -> npt.NDArray[Any]:
         if name == "age":
             # yyyymmdd arithmetic gives full years exactly: the birthday itself counts as reached.
             today = as_of.year * 10000 + as_of.month * 100 + as_of.day
-            return np.asarray((today - self.members["birth"].astype(np.int64)) // 10000, np.int64)
-        field = MEMBER[name]
-        column = self.members[name]
-        return column.astype(bool) if field.kind == "bool" else np.asarray(column)
+            return np.asarray((today - (self.members >> BIRTH_SHIFT)) // 10000, np.int64)
+        shift, width = MEMBER_LAYOUT[name]
+        value = (self.members >> shift) & ((1 << width) - 1)
+        return value.astype(bool) if MEMBER[name].kind == "bool" else value
 
 
 def documented_input() -> dict[str, list[dict[str, Any]]]:
