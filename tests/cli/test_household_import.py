@@ -306,3 +306,17 @@ async def test_cli_exit_codes_and_admin_commands(system: RunningSystem, tmp_path
     unreachable = dataclasses.replace(system, gateway_url="http://127.0.0.1:9")
     offline = await fupin(unreachable, "audit", "verify")
     assert offline.exit_code == 4
+
+
+async def test_import_and_rerun_on_both_databases(any_system: RunningSystem, tmp_path: Path) -> None:
+    households = families(48, 3)
+    path = write_csv(tmp_path / "households.csv", county_rows(households))
+
+    first = await fupin(any_system, "households", "import", str(path))
+    again = await fupin(any_system, "households", "import", str(path))
+
+    assert (first.exit_code, first.json["created"]) == (0, 3), first.stdout + first.stderr
+    assert (again.exit_code, again.json["created"], again.json["unchanged"]) == (0, 0, 3)
+    counts = await stored(any_system)
+    assert (counts["households"], counts["audit"]) == (3, 3)
+    assert counts["members"] == sum(len(household.members) for household in households)
