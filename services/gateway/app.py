@@ -18,7 +18,7 @@ from services.gateway.models import AuditRecord
 from services.gateway.reloader import StateReloader
 from services.gateway.routing.guard import AccessGuard
 from services.gateway.routing.openapi import install_merged_openapi
-from services.gateway.routing.proxy import forward
+from services.gateway.routing.proxy import forward, is_workbook_export
 from services.gateway.routing.table import DOWNSTREAMS
 from services.gateway.sessions.revocations import Revocations
 from services.gateway.sessions.router import router as sessions_router
@@ -101,7 +101,12 @@ def create_app(settings: GatewaySettings, links: ServiceLinks | None = None) -> 
         include_in_schema=False,
     )
     async def proxy(request: Request) -> Response:
-        return await forward(request, request.app.state.links, settings.downstream_timeout_seconds)
+        timeout = (
+            settings.export_timeout_seconds
+            if is_workbook_export(request)
+            else settings.downstream_timeout_seconds
+        )
+        return await forward(request, request.app.state.links, timeout)
 
     return app
 

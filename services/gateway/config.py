@@ -16,6 +16,9 @@ class GatewaySettings(ServiceSettings):
     eligibility_url: str = "http://eligibility:8000"
     subsidy_url: str = "http://subsidy:8000"
     downstream_timeout_seconds: float = 10.0
+    export_timeout_seconds: float = Field(
+        default=180.0, description="for a workbook export (.xlsx): a county archive takes tens of seconds"
+    )
 
     service_clients: dict[str, str] = Field(
         default_factory=dict,

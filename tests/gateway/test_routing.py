@@ -20,6 +20,12 @@ async def slow_service(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": b"{}"})
 
 
+async def slowish_workbook_service(scope: Scope, receive: Receive, send: Send) -> None:
+    await asyncio.sleep(0.6)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"PK"})
+
+
 async def failing_service(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.start", "status": 500, "headers": [(b"content-type", b"text/plain")]})
     await send({"type": "http.response.body", "body": SECRET.encode()})
@@ -55,3 +61,22 @@ async def test_down_slow_and_failing_services(gateway: Gateway) -> None:
     finally:
         gateway.app.state.links = real_links
     assert (await gateway.http.get(path, headers=auth(cadre))).status_code == 404
+
+
+async def test_workbook_exports_get_the_longer_export_timeout(gateway: Gateway) -> None:
+    """A county archive takes tens of seconds to write; other calls keep the short timeout."""
+    officer = await gateway.person("officer.export", ["village_officer"], [VILLAGE_A])
+    real_links, slow = gateway.app.state.links, ServiceLinks()
+    slow.attach_app("registry", slowish_workbook_service)
+    gateway.app.state.links = slow
+    gateway.settings.downstream_timeout_seconds = 0.3
+    try:
+        roster = await gateway.http.get(f"/api/v1/divisions/{VILLAGE_A}/roster.xlsx", headers=auth(officer))
+        assert roster.status_code == 200
+        report = f"/api/v1/registry/monthly-reports/{VILLAGE_A}"
+        workbook = await gateway.http.get(report, params={"format": "xlsx"}, headers=auth(officer))
+        assert workbook.status_code == 200
+        assert (await gateway.http.get(report, headers=auth(officer))).status_code == 504
+    finally:
+        gateway.app.state.links = real_links
+        await slow.aclose()

@@ -28,6 +28,13 @@ FORWARDED_REQUEST_HEADERS = (
 FORWARDED_RESPONSE_HEADERS = ("content-type", "location", "retry-after", "etag", "content-disposition")
 
 
+def is_workbook_export(request: Request) -> bool:
+    """A GET of an XLSX (roster, book, archive, a report as a workbook): slow by nature, read-only."""
+    return request.method == "GET" and (
+        request.url.path.endswith(".xlsx") or request.query_params.get("format") == "xlsx"
+    )
+
+
 async def forward(request: Request, links: ServiceLinks, timeout_seconds: float) -> Response:
     """Send the request on unchanged; a 5xx body from downstream is never passed to the caller."""
     service = service_for(request.url.path)
