@@ -2,8 +2,10 @@
 
 import dataclasses
 import json
+import sys
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,6 +39,7 @@ records = typer.Typer(help="Records (户有卡、村有册) / 档案导出")
 reviews = typer.Typer(help="Annual review / 年度动态调整")
 policies = typer.Typer(help="Eligibility policies / 识别政策")
 audit = typer.Typer(help="Audit chains / 审计哈希链")
+feeds = typer.Typer(help="Event feeds / 事件流")
 for group, name in (
     (users, "users"),
     (clients, "clients"),
@@ -46,6 +49,7 @@ for group, name in (
     (reviews, "annual-review"),
     (policies, "policies"),
     (audit, "audit"),
+    (feeds, "feeds"),
 ):
     app.add_typer(group, name=name)
 
@@ -379,6 +383,50 @@ def verify_audit(
                 "✓" if report["intact"] else "✗", str(report["first_broken_id"] or ""),
             )  # fmt: skip
         console.print(table)
+
+    _execute(ctx, action, show)
+
+
+FEED_SERVICES = ("registry", "eligibility", "subsidy")
+FEED_PAGE = 500  # the gateway's page cap
+
+
+@feeds.command("replay")
+def replay_feed(
+    ctx: typer.Context,
+    service: Annotated[str, typer.Argument(help="registry, eligibility or subsidy")],
+    after: Annotated[int, typer.Option(min=0, help="the cursor: events after this sequence")] = 0,
+    until: Annotated[int | None, typer.Option(min=1, help="stop after this sequence")] = None,
+    output: Annotated[Path | None, typer.Option(help="JSON lines file (default: standard output)")] = None,
+) -> None:
+    """Replay a service's event feed from a cursor, one JSON event per line / 从游标重放事件流."""
+    if service not in FEED_SERVICES:
+        raise typer.BadParameter(f"one of {', '.join(FEED_SERVICES)}", param_hint="SERVICE")
+
+    def action(api: Api, console: Console) -> dict[str, Any]:
+        cursor, count = after, 0
+        with output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout) as sink:
+            while until is None or cursor < until:
+                page = api.request(
+                    "GET", f"/api/v1/feeds/{service}/events", params={"after": cursor, "limit": FEED_PAGE}
+                ).json()
+                events = [e for e in page["events"] if until is None or e["sequence"] <= until]
+                for event in events:
+                    sink.write(json.dumps(event, ensure_ascii=False) + "\n")
+                count += len(events)
+                if len(page["events"]) < FEED_PAGE or len(events) < len(page["events"]):
+                    cursor = events[-1]["sequence"] if events else cursor
+                    break
+                cursor = page["next_after"]
+                console.print(f"{count:,} events, cursor {cursor}", highlight=False)
+        return {"service": service, "after": after, "cursor": cursor, "events": count}
+
+    def show(result: dict[str, Any], console: Console) -> None:
+        Console(stderr=True).print(
+            f"{result['events']:,} events from {result['service']} after {result['after']}; "
+            f"next cursor {result['cursor']}",
+            highlight=False,
+        )
 
     _execute(ctx, action, show)
 

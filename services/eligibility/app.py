@@ -60,7 +60,9 @@ def create_app(settings: EligibilitySettings, links: ServiceLinks | None = None)
     app.include_router(audit_router(AuditRecord, contract.NAME))
     app.include_router(rankings_router)
     app.include_router(reassessments_router)
-    app.include_router(feed_router(OutboxEvent, contract.EVENTS_SCOPE, "Assessment feed / 评估事件流"))
+    app.include_router(
+        feed_router(OutboxEvent, contract.NAME, contract.EVENTS_SCOPE, "Assessment feed / 评估事件流")
+    )
     return app
 
 

@@ -10,6 +10,7 @@ from services.registry import contract as registry
 
 NAME = "eligibility"
 PUBLIC_PATH_PREFIXES = (
+    "/api/v1/feeds/eligibility",
     "/api/v1/audit/eligibility",
     "/api/v1/assessments",
     "/api/v1/policies",

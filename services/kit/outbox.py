@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.kit.auth import Principal, require_scope
+from services.kit.auth import Principal, PrincipalDep, PrincipalKind, Role, require_roles, require_scope
 from services.kit.database import BigIntId, Database, utcnow
 from services.kit.observability import current_request_id
 
@@ -145,19 +145,31 @@ async def read_feed(database: Database, model: type[OutboxMixin], after: int, li
     return FeedPage(events=events, next_after=events[-1].sequence if events else after)
 
 
-def feed_router(model: type[OutboxMixin], scope: str, description: str) -> APIRouter:
-    """GET /internal/v1/events?after=N: this service's feed, for services holding `scope`."""
-    router = APIRouter(prefix="/internal/v1", tags=["internal"])
+def feed_router(model: type[OutboxMixin], service: str, scope: str, description: str) -> APIRouter:
+    """This service's feed after a cursor, at GET /internal/v1/events for services holding `scope` and
+    at GET /api/v1/feeds/<service>/events for admins (the CLI's replay, 事件重放)."""
+    router = APIRouter()
+    for_services = require_scope(scope)
+    for_admins = require_roles(Role.ADMIN)
 
-    @router.get("/events", response_model=FeedPage, summary=description)
+    async def reader(principal: PrincipalDep) -> Principal:
+        if principal.kind is PrincipalKind.USER:
+            return await for_admins(principal)
+        return await for_services(principal)
+
     async def events(
         request: Request,
-        _principal: Annotated[Principal, Depends(require_scope(scope))],
-        after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+        _reader: Annotated[Principal, Depends(reader)],
+        after: Annotated[int, Query(ge=0, le=2**62, description="events after this sequence")] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> FeedPage:
         return await read_feed(request.app.state.database, model, after, limit)
 
+    for path, tag in (
+        ("/internal/v1/events", "internal"),
+        (f"/api/v1/feeds/{service}/events", "feeds / 事件流"),
+    ):
+        router.add_api_route(path, events, response_model=FeedPage, summary=description, tags=[tag])
     return router
 
 

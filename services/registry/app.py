@@ -119,7 +119,9 @@ def create_app(settings: RegistrySettings, links: ServiceLinks | None = None) ->
     app.include_router(quality_router)
     app.include_router(duplicates_router)
     app.include_router(
-        feed_router(OutboxEvent, contract.EVENTS_SCOPE, "Household change feed / 农户变更事件流")
+        feed_router(
+            OutboxEvent, contract.NAME, contract.EVENTS_SCOPE, "Household change feed / 农户变更事件流"
+        )
     )
     return app
 

@@ -10,6 +10,7 @@ from services.kit.http import ServiceClient
 
 NAME = "registry"
 PUBLIC_PATH_PREFIXES = (
+    "/api/v1/feeds/registry",
     "/api/v1/credit-checks",
     "/api/v1/audit/registry",
     "/api/v1/households",

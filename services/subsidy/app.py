@@ -105,7 +105,9 @@ def create_app(settings: SubsidySettings, links: ServiceLinks | None = None) -> 
     ):
         app.include_router(router)
     app.include_router(audit_router(AuditRecord, contract.NAME))
-    app.include_router(feed_router(OutboxEvent, contract.EVENTS_SCOPE, "Payment feed / 支付事件流"))
+    app.include_router(
+        feed_router(OutboxEvent, contract.NAME, contract.EVENTS_SCOPE, "Payment feed / 支付事件流")
+    )
     return app
 
 

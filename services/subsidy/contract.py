@@ -11,6 +11,7 @@ from services.registry import contract as registry
 
 NAME = "subsidy"
 PUBLIC_PATH_PREFIXES = (
+    "/api/v1/feeds/subsidy",
     "/api/v1/audit/subsidy",
     "/api/v1/programs",
     "/api/v1/payments",
