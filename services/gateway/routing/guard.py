@@ -187,20 +187,31 @@ class AuditWriter:
                 await asyncio.shield(self._commit(database, batch))
         await written
 
+    @classmethod
+    async def _commit(cls, database: Database, batch: list[tuple[AuditRecord, asyncio.Future[None]]]) -> None:
+        records = [record for record, _ in batch]
+        if not await cls._insert(database, records) and len(records) > 1:
+            # One record the database refuses must not cost the others theirs: each on its own, as before.
+            for record in records:
+                await cls._insert(database, [record])
+        for _, written in batch:
+            if not written.done():  # a caller cancelled while waiting cancelled its future
+                written.set_result(None)
+
     @staticmethod
-    async def _commit(database: Database, batch: list[tuple[AuditRecord, asyncio.Future[None]]]) -> None:
+    async def _insert(database: Database, records: list[AuditRecord]) -> bool:
+        """Commit these records in one transaction; False (a lone record's failure logged) if it failed."""
         try:
             async with database.sessionmaker() as session, session.begin():
-                session.add_all(record for record, _ in batch)
+                session.add_all(records)
         except Exception:
-            for record, _ in batch:
-                detail = record.detail
+            if len(records) == 1:
+                detail = records[0].detail
                 logger.exception(
                     "could not record the audit of %s %s (%s)",
                     detail["method"],
                     detail["path"],
                     detail["status"],
                 )
-        for _, written in batch:
-            if not written.done():  # a caller cancelled while waiting cancelled its future
-                written.set_result(None)
+            return False
+        return True
