@@ -10,11 +10,13 @@ from tests.registry.support import (
     do_step,
     get_case,
     idempotent,
+    open_case,
     post_notice,
     register,
+    resurvey_better_off,
     submit_survey,
 )
-from tests.support.system import RunningSystem, auth, eventually
+from tests.support.system import RunningSystem, eventually
 
 NOTICE_KEYS = (
     "identification_village_notice_days",
@@ -24,19 +26,6 @@ NOTICE_KEYS = (
     "exit_township_notice_days",
     "revocation_notice_days",
 )
-BETTER_OFF = {
-    "wages_fen": 2_400_000,
-    "production_net_fen": 600_000,
-    "property_fen": 0,
-    "transfer_fen": 0,
-    "production_cost_fen": 100_000,
-}
-SECURE = {
-    "food_clothing_secure": True,
-    "education_secured": True,
-    "medical_secured": True,
-    "housing_secured": True,
-}
 
 
 async def notices_take_no_days(system: RunningSystem, county_approver: str) -> None:
@@ -66,33 +55,13 @@ async def registered(system: RunningSystem, staff: Staff, households: list[Any])
     return ids
 
 
-async def _open(system: RunningSystem, token: str, kind: str, household_id: str, **extra: Any) -> Any:
-    return await system.api.http.post(
-        "/api/v1/cases", json={"kind": kind, "household_id": household_id, **extra}, headers=idempotent(token)
-    )
-
-
 async def exit_household(system: RunningSystem, staff: Staff, household: Any, household_id: str) -> None:
     """A new survey finds the household well above the line; two notices and the announcement follow."""
     api = system.api
-    current = (await api.http.get(f"/api/v1/households/{household_id}", headers=auth(staff.cadre))).json()
-    body = household.survey()
-    for member in body["members"]:
-        member.update(medical_insurance=True, dropout=False)
-    await submit_survey(
-        api.http,
-        staff.cadre,
-        household,
-        household_id=household_id,
-        base_version=current["version"],
-        income=BETTER_OFF,
-        members=body["members"],
-        housing={**household.housing, "safety_grade": "A", "drinking_water_safe": True},
-        profile=SECURE,
-    )
+    await resurvey_better_off(system, staff, household, household_id)
 
     async def opened() -> Any:
-        r = await _open(system, staff.village_officer, "exit", household_id, note="收入稳定超过标准")
+        r = await open_case(system, staff.village_officer, "exit", household_id, note="收入稳定超过标准")
         return r if r.status_code == 201 else None
 
     case = (await eventually(opened)).json()
@@ -112,7 +81,9 @@ async def exit_household(system: RunningSystem, staff: Staff, household: Any, ho
 async def revoke_household(system: RunningSystem, staff: Staff, household_id: str) -> None:
     """Re-checked and found ineligible (清退): notice, township review, county confirmation."""
     api = system.api
-    case = await _open(system, staff.township_reviewer, "revocation", household_id, reasons=["家有商品房"])
+    case = await open_case(
+        system, staff.township_reviewer, "revocation", household_id, reasons=["家有商品房"]
+    )
     assert case.status_code == 201, case.text
     notice = await post_notice(api.http, staff.village_officer, staff.village, "revocation", "village_notice")
     await close_notice(system, staff.village_officer, notice)

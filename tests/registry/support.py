@@ -219,3 +219,44 @@ def survey_body(village: str, members: list[dict[str, Any]], **changes: Any) -> 
     }
     body.update(changes)
     return body
+
+
+BETTER_OFF = {
+    "wages_fen": 2_400_000,
+    "production_net_fen": 600_000,
+    "property_fen": 0,
+    "transfer_fen": 0,
+    "production_cost_fen": 100_000,
+}
+SECURE = {
+    "food_clothing_secure": True,
+    "education_secured": True,
+    "medical_secured": True,
+    "housing_secured": True,
+}
+
+
+async def open_case(system: RunningSystem, token: str, kind: str, household_id: str, **extra: Any) -> Any:
+    return await system.api.http.post(
+        "/api/v1/cases", json={"kind": kind, "household_id": household_id, **extra}, headers=idempotent(token)
+    )
+
+
+async def resurvey_better_off(system: RunningSystem, staff: Staff, household: Any, household_id: str) -> None:
+    """A new survey: income well above the line, 两不愁三保障 met; eligibility finds it ready to exit."""
+    path = f"/api/v1/households/{household_id}"
+    current = (await system.api.http.get(path, headers=auth(staff.cadre))).json()
+    body = household.survey()
+    for member in body["members"]:
+        member.update(medical_insurance=True, dropout=False)
+    await submit_survey(
+        system.api.http,
+        staff.cadre,
+        household,
+        household_id=household_id,
+        base_version=current["version"],
+        income=BETTER_OFF,
+        members=body["members"],
+        housing={**household.housing, "safety_grade": "A", "drinking_water_safe": True},
+        profile=SECURE,
+    )
