@@ -2,8 +2,9 @@
 
 import uuid
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -141,14 +142,11 @@ async def claim(session: AsyncSession, rows: list[SurveySubmission]) -> set[uuid
     if not rows:
         return set()
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    columns = [column.key for column in SurveySubmission.__table__.columns]
-    statement = (
-        insert(SurveySubmission)
-        .values([{name: getattr(row, name) for name in columns} for row in rows])
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(SurveySubmission.id)
-    )
-    return set((await session.execute(statement)).scalars())
+    table = cast(Table, SurveySubmission.__table__)
+    # Rows as parameters of one cached statement, not values compiled into a new one on every call.
+    statement = insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
+    parameters = [{column.key: getattr(row, column.key) for column in table.columns} for row in rows]
+    return set((await session.execute(statement, parameters)).scalars())
 
 
 async def claim_one(session: AsyncSession, row: SurveySubmission) -> bool:
