@@ -312,27 +312,30 @@ async def _run(system: SeparateSystem, sizes: dict[str, int]) -> tuple[list[Figu
             )
         )
     sent_ids = {body["submission_id"] for group in (single, batched, storm, storm_batched) for body in group}
-    backlog, drain_seconds = await _drain(system.database, sizes["drain_timeout"])
+    backlog, left, drain_seconds = await _drain(system.database, sizes["drain_timeout"])
     stored = await _stored(system.database, len(sent_ids) + 200)
     return results, {
         **stored,
         "received after the run": backlog,
         "seconds to apply them": round(drain_seconds),
+        "still received then": left,
+        "applied per second meanwhile": round((backlog - left) / drain_seconds) if drain_seconds else 0,
     }
 
 
-async def _drain(database: str, limit_seconds: float) -> tuple[int, float]:
-    """(backlog when the load stopped, seconds the applier took to apply it all, or the limit)."""
+async def _drain(database: str, limit_seconds: float) -> tuple[int, int, float]:
+    """(backlog when the load stopped, backlog at the end, seconds until it was empty or the limit)."""
     connection = await asyncpg.connect(f"postgresql://{PG_SERVER}/{database}")
     query = "SELECT count(*) FROM registry.survey_submissions WHERE status = 'received'"
     try:
-        backlog = int(await connection.fetchval(query))
+        backlog = left = int(await connection.fetchval(query))
         started = time.perf_counter()
         for _ in range(int(limit_seconds)):
-            if not await connection.fetchval(query):
+            left = int(await connection.fetchval(query))
+            if not left:
                 break
             await asyncio.sleep(1)  # the applier runs in the registry process: polling is all we can do
-        return backlog, time.perf_counter() - started
+        return backlog, left, time.perf_counter() - started
     finally:
         await connection.close()
 
@@ -366,8 +369,11 @@ def main() -> None:
         "drain_timeout": int(os.environ.get("FUPIN_BENCH_DRAIN_TIMEOUT", "1200")),
     }
     workers = int(os.environ.get("FUPIN_BENCH_REGISTRY_WORKERS", "1"))
+    # The machine may be shared: the load around the run says how far its figures can be trusted.
+    load_before = os.getloadavg()
     with separate_system(workers) as system:
         results, stored = asyncio.run(_run(system, sizes))
+    load_after = os.getloadavg()
     table = Table(
         title=f"Survey sync through the gateway / 入户调查同步 ({os.cpu_count()} cores, "
         f"{sizes['concurrency']} clients for singles, {sizes['batch_concurrency']} for batches, "
@@ -404,6 +410,12 @@ def main() -> None:
     console = Console(width=220)
     console.print(table)
     console.print("stored after the run:", json.dumps(stored))
+    console.print(
+        "load average (1, 5, 15 min) before and after the run:",
+        ", ".join(f"{value:.2f}" for value in load_before),
+        "/",
+        ", ".join(f"{value:.2f}" for value in load_after),
+    )
 
 
 if __name__ == "__main__":
