@@ -1,8 +1,9 @@
 """Eligibility at county scale: bulk reassessment, one assessment, what-if simulation.
 
-`python -m bench eligibility` (ELIGIBILITY_BENCH_HOUSEHOLDS, default 1,000,000) on the local
-PostgreSQL (FUPIN_TEST_PG, default postgres@127.0.0.1:5432). A throw-away database gets the
-eligibility schema by its migrations; the projection of SyntheticCounty households is loaded
+`python -m bench eligibility` (ELIGIBILITY_BENCH_HOUSEHOLDS, default 1,000,000;
+ELIGIBILITY_BENCH_LANES, sessions side by side, default the runner's) on the local PostgreSQL
+(FUPIN_TEST_PG, default postgres@127.0.0.1:5432). A throw-away database gets the eligibility
+schema by its migrations; the projection of SyntheticCounty households is loaded
 set-based (COPY), not through the API. Then, timed:
 
 1. a first bulk run over every household (read the projection, evaluate, write assessments,
@@ -34,7 +35,7 @@ from services.eligibility.assessments.service import preview
 from services.eligibility.household_inputs.service import facts_of
 from services.eligibility.models import ReassessmentRun
 from services.eligibility.policies.service import create_draft, publish_policy, sync_shipped
-from services.eligibility.reassessments.runner import CHUNK_SIZE, run_to_end
+from services.eligibility.reassessments.runner import CHUNK_SIZE, LANES, run_to_end
 from services.eligibility.reassessments.service import create_run
 from services.eligibility.rules.inputs import HOUSEHOLD_COLUMNS, encode, inputs_hash
 from services.eligibility.schemas import (
@@ -52,6 +53,7 @@ from services.kit.migrations import upgrade
 
 SERVER = os.environ.get("FUPIN_TEST_PG", "postgres@127.0.0.1:5432")
 COUNTY = "522627000000"
+LANES_USED = int(os.environ.get("ELIGIBILITY_BENCH_LANES", LANES))
 DISTINCT = 50_000  # distinct synthetic households, repeated under new ids up to the target
 AS_OF = dt.date(2026, 11, 1)
 ADMIN = Principal(subject="bench", kind=PrincipalKind.USER, roles=frozenset({Role.ADMIN}))
@@ -161,7 +163,7 @@ async def bulk(database: Database, label: str) -> tuple[float, int, int]:
     async with database.sessionmaker() as session, session.begin():
         run = await create_run(session, ADMIN, COUNTY, AS_OF, label)
     started = time.perf_counter()
-    await run_to_end(database, run.id)
+    await run_to_end(database, run.id, lanes=LANES_USED)
     elapsed = time.perf_counter() - started
     async with database.sessionmaker() as session:
         done = await session.get(ReassessmentRun, run.id)
@@ -229,7 +231,7 @@ async def main_async(households: int) -> None:
         started = time.perf_counter()
         await load(f"postgresql://{SERVER}/{name}", households)
         load_seconds = time.perf_counter() - started
-        database = Database(url, "eligibility", pool_size=2)
+        database = Database(url, "eligibility", pool_size=LANES_USED)
         async with database.sessionmaker() as session, session.begin():
             await sync_shipped(session)
         memory_after_load = peak_mb()
@@ -266,7 +268,10 @@ async def main_async(households: int) -> None:
         meter.mark("simulation")
         await meter.postgres.stop()
         await database.dispose()
-        print(f"households: {households:,} (PostgreSQL 15, {os.cpu_count()} cores, chunk {CHUNK_SIZE:,})")
+        print(
+            f"households: {households:,} (PostgreSQL 15, {os.cpu_count()} cores, "
+            f"chunk {CHUNK_SIZE:,}, lanes {LANES_USED})"
+        )
         print(f"{'measure':<58}{'figure':>20}")
         print(f"{'load projection (COPY, setup, not timed against a goal)':<58}{load_seconds:>18.1f} s")
         print(f"{'peak RSS after load':<58}{memory_after_load:>17.0f} MB")

@@ -5,7 +5,16 @@ import uuid
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, Double, Index, LargeBinary, SmallInteger, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Double,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -151,7 +160,7 @@ class CurrentAssessment(Base):
 
 
 class ReassessmentRun(Base):
-    """A bulk reassessment (批量重新评估) of a region: progress and the cursor it resumes from."""
+    """A bulk reassessment (批量重新评估) of a region and its progress; its lanes hold the cursors."""
 
     __tablename__ = "reassessment_runs"
 
@@ -164,11 +173,23 @@ class ReassessmentRun(Base):
     total: Mapped[int] = mapped_column(default=0)
     processed: Mapped[int] = mapped_column(default=0)
     changed: Mapped[int] = mapped_column(default=0)
-    resume_after: Mapped[uuid.UUID | None]
     error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
+
+
+class ReassessmentLane(Base):
+    """One household-id range of a run (分段), carried out beside the others, with its own cursor."""
+
+    __tablename__ = "reassessment_lanes"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reassessment_runs.id"), primary_key=True)
+    lane: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    upto: Mapped[uuid.UUID | None]
+    """The last household id of the range (None: no end)."""
+    resume_after: Mapped[uuid.UUID | None]
+    finished: Mapped[bool] = mapped_column(default=False)
 
 
 class AuditRecord(AuditMixin, Base):

@@ -1,5 +1,6 @@
 """Eligibility through the gateway: policy lifecycle, assessments, ranking, bulk runs, simulation."""
 
+import asyncio
 import datetime as dt
 import uuid
 from typing import Any
@@ -8,7 +9,13 @@ from sqlalchemy import func, select
 
 from services.eligibility.contract import AssessmentRecorded, EligibilityClient
 from services.eligibility.household_inputs.service import apply_registry_event
-from services.eligibility.models import Assessment, OutboxEvent, ReassessmentRun
+from services.eligibility.models import (
+    Assessment,
+    AuditRecord,
+    OutboxEvent,
+    ReassessmentLane,
+    ReassessmentRun,
+)
 from services.eligibility.reassessments.runner import process_chunk, run_to_end
 from services.kit.http import ServiceTokenProvider
 from services.kit.outbox import FeedEvent
@@ -292,6 +299,51 @@ async def test_bulk_run_resumes_after_a_crash_and_publishes_only_changed_outcome
     assert again.status_code == 202
     await run_to_end(database, uuid.UUID(again.json()["id"]))
     assert await events() - before == progress["changed"]  # nothing changed, nothing announced
+
+
+async def test_replicas_racing_over_a_run_assess_each_household_once(system: RunningSystem) -> None:
+    api = system.api
+    eligibility = system.app("eligibility")
+    await eligibility.state.reassessment_worker.stop()
+    approver = await api.create_user(system.admin_token, "approver.race", ["county_approver"], [COUNTY])
+    households = [await project(system, VILLAGE, 1000 + 250 * index) for index in range(30)]
+    database = eligibility.state.database
+    queued = await api.http.post(
+        "/api/v1/reassessments",
+        json={
+            "region_code": COUNTY,
+            "reason": "并行复核",
+            "as_of": (TODAY - dt.timedelta(days=1)).isoformat(),
+        },
+        headers=auth(approver),
+    )
+    assert queued.status_code == 202, queued.text
+    run_id = uuid.UUID(queued.json()["id"])
+
+    # Two replicas, three sessions each, reach for the run's three lanes at the same moment.
+    chunks = await asyncio.gather(
+        run_to_end(database, run_id, chunk_size=4, lanes=3),
+        run_to_end(database, run_id, chunk_size=4, lanes=3),
+    )
+
+    assert sum(chunks) == 3 * 3  # 10 households a lane, in chunks of 4, 4 and 2: none read twice
+    async with database.sessionmaker() as session:
+        lanes = (
+            await session.execute(select(ReassessmentLane).where(ReassessmentLane.run_id == run_id))
+        ).scalars()
+        assert sorted((lane.lane, lane.finished) for lane in lanes) == [(0, True), (1, True), (2, True)]
+        assessed = (
+            await session.execute(select(Assessment.household_id).where(Assessment.run_id == run_id))
+        ).scalars()
+        assert sorted(assessed) == sorted(households)  # each once, none twice, none left out
+        completions = await session.scalar(
+            select(func.count()).where(
+                AuditRecord.action == "reassessment.completed", AuditRecord.entity_id == str(run_id)
+            )
+        )
+        assert completions == 1
+    progress = (await api.http.get(f"/api/v1/reassessments/{run_id}", headers=auth(approver))).json()
+    assert (progress["status"], progress["processed"], progress["total"]) == ("completed", 30, 30)
 
 
 async def test_simulation_counts_who_enters_and_stores_nothing(system: RunningSystem) -> None:

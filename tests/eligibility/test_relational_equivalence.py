@@ -157,13 +157,13 @@ async def test_a_bulk_chunk_in_sql_writes_what_numpy_writes(projected: Any) -> N
         await sync_shipped(session)
         run = await create_run(session, ADMIN, NATION, as_of, "both back ends")
     async with database.sessionmaker() as session:
-        chunk = await repository.read_chunk(session, NATION, None, len(facts))
+        chunk = await repository.read_chunk(session, NATION, None, None, len(facts))
         policies = list(await policy_repository.published(session))
         compiled_policies = [await compiled(session, policy) for policy in policies]
     assessments, currents, events = runner._evaluate(
         chunk, policies, compiled_policies, NATION, as_of, run.id, utcnow()
     )
-    assert await runner.process_chunk(database, run.id, len(facts)) is not None
+    assert await runner.process_chunk(database, run.id, len(facts), lanes=1) is not None
     async with database.sessionmaker() as session:
         stored_assessments = (await session.execute(select(Assessment))).scalars().all()
         stored_currents = (await session.execute(select(CurrentAssessment))).scalars().all()
@@ -229,7 +229,7 @@ async def test_eli0004_down_and_up_again_keeps_projection_details_and_keys(
     async with database.sessionmaker() as session, session.begin():
         await sync_shipped(session)
         run = await create_run(session, ADMIN, NATION, dt.date(2026, 11, 1), "before the round trip")
-    assert await runner.process_chunk(database, run.id, len(facts)) is not None
+    assert await runner.process_chunk(database, run.id, len(facts), lanes=1) is not None
 
     async def rows() -> list[Any]:
         async with database.sessionmaker() as session:

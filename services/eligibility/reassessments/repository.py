@@ -47,6 +47,7 @@ from services.eligibility.models import (
     CurrentAssessment,
     HouseholdInput,
     OutboxEvent,
+    ReassessmentLane,
     ReassessmentRun,
 )
 from services.eligibility.policies.engine import CompiledPolicy, Scope
@@ -106,11 +107,75 @@ async def count_households(session: AsyncSession, region_code: str) -> int:
 
 
 async def lock_run(session: AsyncSession, run_id: uuid.UUID) -> ReassessmentRun | None:
-    """The run, locked for this chunk; None when another worker holds it (PostgreSQL: SKIP LOCKED)."""
-    statement = select(ReassessmentRun).where(ReassessmentRun.id == run_id)
+    """The run as last committed, locked until the end of the transaction (waiting for other lanes)."""
+    statement = (
+        select(ReassessmentRun)
+        .where(ReassessmentRun.id == run_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def split(session: AsyncSession, region_code: str, total: int, lanes: int) -> list[uuid.UUID | None]:
+    """The last household id of each of `lanes` ranges of about equal size (the last one open-ended)."""
+    _, in_region = _projection(region_code)
+    ids = HouseholdInput.__table__.c.household_id
+    bounds: list[uuid.UUID | None] = []
+    for lane in range(1, lanes):
+        before = total * lane // lanes
+        if before == 0:
+            continue
+        bound = await session.scalar(select(ids).where(in_region).order_by(ids).offset(before - 1).limit(1))
+        if bound is not None and bound not in bounds:
+            bounds.append(bound)
+    return [*bounds, None]
+
+
+def add_lanes(session: AsyncSession, run_id: uuid.UUID, bounds: Sequence[uuid.UUID | None]) -> None:
+    """A lane per range: each starts after the previous one's last id."""
+    starts = [None, *bounds[:-1]]
+    session.add_all(
+        ReassessmentLane(run_id=run_id, lane=number, upto=upto, resume_after=start, finished=False)
+        for number, (start, upto) in enumerate(zip(starts, bounds, strict=True))
+    )
+
+
+async def take_lane(session: AsyncSession, run_id: uuid.UUID) -> ReassessmentLane | None:
+    """An unfinished lane of the run, locked for this chunk; None when all are finished or held
+    by other sessions (PostgreSQL: SKIP LOCKED)."""
+    statement = (
+        select(ReassessmentLane)
+        .where(ReassessmentLane.run_id == run_id, not_(ReassessmentLane.finished))
+        .order_by(ReassessmentLane.lane)
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
     if is_postgres(session):
         statement = statement.with_for_update(skip_locked=True)
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def unfinished_lanes(session: AsyncSession, run_id: uuid.UUID) -> int:
+    statement = select(func.count()).where(ReassessmentLane.run_id == run_id, not_(ReassessmentLane.finished))
+    return int(await session.scalar(statement) or 0)
+
+
+async def move_lane(session: AsyncSession, lane: ReassessmentLane, values: dict[str, Any]) -> None:
+    await session.execute(
+        update(ReassessmentLane)
+        .where(ReassessmentLane.run_id == lane.run_id, ReassessmentLane.lane == lane.lane)
+        .values(**values)
+    )
+
+
+async def add_progress(session: AsyncSession, run_id: uuid.UUID, processed: int, changed: int) -> None:
+    """Count a chunk in the run's progress; the run stays locked only until this transaction ends."""
+    await session.execute(
+        update(ReassessmentRun)
+        .where(ReassessmentRun.id == run_id)
+        .values(processed=ReassessmentRun.processed + processed, changed=ReassessmentRun.changed + changed)
+    )
 
 
 async def next_run(session: AsyncSession, statuses: Sequence[str]) -> uuid.UUID | None:
@@ -194,9 +259,11 @@ def _projection(region_code: str) -> tuple[FromClause, Any]:
     return joined, households.c.village_code.between(low, high)
 
 
-def _chunk(region_code: str, after: uuid.UUID | None, size: int) -> Any:
+def _chunk(region_code: str, after: uuid.UUID | None, upto: uuid.UUID | None, size: int) -> Any:
     households, current = HouseholdInput.__table__, CurrentAssessment.__table__
     joined, in_region = _projection(region_code)
+    if upto is not None:
+        in_region = and_(in_region, households.c.household_id <= upto)
     return (
         select(
             households.c.household_id,
@@ -277,6 +344,7 @@ async def assess_chunk(
     session: AsyncSession,
     *,
     run: ReassessmentRun,
+    lane: ReassessmentLane,
     scopes: Sequence[PolicyScope],
     size: int,
     now: dt.datetime,
@@ -286,7 +354,7 @@ async def assess_chunk(
     """Assess the next chunk of a run inside PostgreSQL: assessments, current outcomes and events
     of changed outcomes written by one statement, in the caller's transaction."""
     as_of = run.as_of
-    chunk = _chunk(run.region_code, run.resume_after, size)
+    chunk = _chunk(run.region_code, lane.resume_after, lane.upto, size)
     branches = [_assessed(chunk, scope, as_of) for scope in scopes]
     evaluated = union_all(*branches).subquery("evaluated") if branches else None
     counts: list[Any] = [
@@ -395,8 +463,10 @@ class Chunk:
         return len(self.household_ids)
 
 
-async def read_chunk(session: AsyncSession, region_code: str, after: uuid.UUID | None, size: int) -> Chunk:
-    chunk = _chunk(region_code, after, size)
+async def read_chunk(
+    session: AsyncSession, region_code: str, after: uuid.UUID | None, upto: uuid.UUID | None, size: int
+) -> Chunk:
+    chunk = _chunk(region_code, after, upto, size)
     rows = (await session.execute(select(chunk))).all()
     names = list(chunk.c.keys())
     values = {name: [row[index] for row in rows] for index, name in enumerate(names)}

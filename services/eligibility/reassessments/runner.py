@@ -1,12 +1,14 @@
-"""Carrying out bulk runs: chunk by chunk, each chunk one transaction with the run's cursor.
+"""Carrying out bulk runs: lane by lane side by side, chunk by chunk, each chunk one transaction.
 
-A chunk takes the households in id order after the run's cursor, assesses each with the policy
-that applies to its village, writes the assessments set-based and moves the cursor, all in one
-transaction. A crash loses at most the chunk in flight; the worker resumes from the committed
-cursor. Households whose version, policy and date are unchanged are not written again, and only
-changed outcomes publish `assessment.recorded`. On PostgreSQL the chunk never leaves the
-database (reassessments/repository.py: one INSERT ... SELECT with the rules compiled to SQL);
-on SQLite it is evaluated by numpy here.
+A queued run is split into lanes, ranges of household ids of about equal size, one per database
+session that carries it out (LANES on PostgreSQL, one on SQLite, which takes one writer at a
+time). A chunk takes the households of one lane in id order after the lane's cursor, assesses each
+with the policy that applies to its village, writes the assessments set-based and moves the lane's
+cursor and the run's progress, all in one transaction. A crash loses at most the chunks in flight;
+workers resume from the committed cursors. Households whose version, policy and date are unchanged
+are not written again, and only changed outcomes publish `assessment.recorded`. On PostgreSQL the
+chunk never leaves the database (reassessments/repository.py: one INSERT ... SELECT with the rules
+compiled to SQL); on SQLite it is evaluated by numpy here.
 """
 
 import asyncio
@@ -23,7 +25,7 @@ import numpy as np
 
 from services.eligibility import contract
 from services.eligibility.assessments.service import event_payloads, new_ids
-from services.eligibility.models import AuditRecord, Policy, ReassessmentRun
+from services.eligibility.models import AuditRecord, Policy, ReassessmentLane, ReassessmentRun
 from services.eligibility.policies import repository as policy_repository
 from services.eligibility.policies.engine import CompiledPolicy
 from services.eligibility.policies.service import assign_policies, compiled, scopes
@@ -35,6 +37,9 @@ from services.kit.database import Database, utcnow
 
 logger = logging.getLogger("fupin.eligibility.reassessments")
 CHUNK_SIZE = 50_000
+LANES = 2
+"""Sessions carrying out one run side by side on PostgreSQL: the evaluation runs in the database,
+one backend per session, so one per core of this machine."""
 
 
 @dataclass
@@ -44,17 +49,34 @@ class ChunkResult:
     changed: int
 
 
-async def process_chunk(
-    database: Database, run_id: uuid.UUID, chunk_size: int = CHUNK_SIZE
-) -> ChunkResult | None:
-    """Process the next chunk of a run in one transaction; None when the run is finished or held elsewhere."""
+async def start(database: Database, run_id: uuid.UUID, lanes: int) -> ReassessmentRun | None:
+    """The run, marked running and split into lanes if it was queued; None when it is over."""
     async with database.sessionmaker() as session, session.begin():
         run = await repository.lock_run(session, run_id)
         if run is None or run.status in (COMPLETED, FAILED):
             return None
-        now = utcnow()
         if run.status == QUEUED:
-            await repository.advance(session, run_id, {"status": RUNNING, "started_at": now})
+            count = 1 if database.is_sqlite else lanes
+            repository.add_lanes(
+                session, run.id, await repository.split(session, run.region_code, run.total, count)
+            )
+            await repository.advance(session, run_id, {"status": RUNNING, "started_at": utcnow()})
+        return run
+
+
+async def process_chunk(
+    database: Database, run_id: uuid.UUID, chunk_size: int = CHUNK_SIZE, lanes: int = LANES
+) -> ChunkResult | None:
+    """Process the next chunk of a free lane of a run in one transaction; None when the run is over
+    or its unfinished lanes are held by other sessions."""
+    run = await start(database, run_id, lanes)
+    if run is None:
+        return None
+    async with database.sessionmaker() as session, session.begin():
+        lane = await repository.take_lane(session, run_id)
+        if lane is None:
+            return None
+        now = utcnow()
         policies = list(await policy_repository.published(session))
         compiled_policies = [await compiled(session, policy) for policy in policies]
         if repository.is_postgres(session):
@@ -62,6 +84,7 @@ async def process_chunk(
             written = await repository.assess_chunk(
                 session,
                 run=run,
+                lane=lane,
                 scopes=[
                     repository.PolicyScope(
                         policies[scope.index].id,
@@ -80,20 +103,24 @@ async def process_chunk(
             read, last, assessed, changed = written.read, written.last, written.written, written.changed
         else:
             read, last, assessed, changed = await _evaluate_here(
-                session, run, policies, compiled_policies, chunk_size, now
+                session, run, lane, policies, compiled_policies, chunk_size, now
             )
         if read == 0:
-            await _complete(session, run, now)
-            return None
-        await repository.advance(
-            session,
-            run_id,
-            {"processed": run.processed + read, "changed": run.changed + changed, "resume_after": last},
-        )
+            await repository.move_lane(session, lane, {"finished": True})
+            await _complete_if_last(session, run_id, now)
+        else:
+            await repository.move_lane(session, lane, {"resume_after": last})
+            # Last, so that the run stays locked only while this transaction commits.
+            await repository.add_progress(session, run_id, read, changed)
         return ChunkResult(read=read, written=assessed, changed=changed)
 
 
-async def _complete(session: Any, run: ReassessmentRun, now: dt.datetime) -> None:
+async def _complete_if_last(session: Any, run_id: uuid.UUID, now: dt.datetime) -> None:
+    """Complete the run when no other lane is left; lanes finishing together queue on the run's lock,
+    so the last of them sees the others finished."""
+    run = await repository.lock_run(session, run_id)
+    if run is None or run.status != RUNNING or await repository.unfinished_lanes(session, run_id):
+        return
     await repository.advance(session, run.id, {"status": COMPLETED, "finished_at": now})
     record_audit(
         session,
@@ -111,13 +138,14 @@ async def _complete(session: Any, run: ReassessmentRun, now: dt.datetime) -> Non
 async def _evaluate_here(
     session: Any,
     run: ReassessmentRun,
+    lane: ReassessmentLane,
     policies: list[Policy],
     compiled_policies: list[CompiledPolicy],
     chunk_size: int,
     now: dt.datetime,
 ) -> tuple[int, uuid.UUID | None, int, int]:
     """A chunk read into numpy, evaluated and written back (SQLite): read, last id, written, changed."""
-    chunk = await repository.read_chunk(session, run.region_code, run.resume_after, chunk_size)
+    chunk = await repository.read_chunk(session, run.region_code, lane.resume_after, lane.upto, chunk_size)
     if len(chunk) == 0:
         return 0, None, 0, 0
     # A chunk makes many short-lived tuples; the cycle collector would scan them again and again for
@@ -264,12 +292,21 @@ def _evaluate(
     return assessments, currents, events
 
 
-async def run_to_end(database: Database, run_id: uuid.UUID, chunk_size: int = CHUNK_SIZE) -> int:
-    """Process a run until it is finished; returns how many chunks this call processed."""
-    chunks = 0
-    while await process_chunk(database, run_id, chunk_size) is not None:
-        chunks += 1
-    return chunks
+async def run_to_end(
+    database: Database, run_id: uuid.UUID, chunk_size: int = CHUNK_SIZE, lanes: int = LANES
+) -> int:
+    """Process a run until it is over, its lanes side by side; returns how many chunks this call read."""
+
+    async def carry_out() -> int:
+        chunks = 0
+        while (result := await process_chunk(database, run_id, chunk_size, lanes)) is not None:
+            chunks += result.read > 0
+        return chunks
+
+    # A task group: if one session fails, the others stop too, and the run is marked failed once.
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(carry_out()) for _ in range(1 if database.is_sqlite else lanes)]
+    return sum(task.result() for task in tasks)
 
 
 class ReassessmentWorker:
@@ -293,9 +330,12 @@ class ReassessmentWorker:
                 await run_to_end(self.database, run_id)
             except Exception as exc:
                 logger.exception("reassessment %s failed", run_id)
+                cause = exc.exceptions[0] if isinstance(exc, ExceptionGroup) else exc
                 async with self.database.sessionmaker() as session, session.begin():
                     await repository.advance(
-                        session, run_id, {"status": FAILED, "error": str(exc)[:500], "finished_at": utcnow()}
+                        session,
+                        run_id,
+                        {"status": FAILED, "error": str(cause)[:500], "finished_at": utcnow()},
                     )
 
     async def _loop(self) -> None:

@@ -112,7 +112,7 @@ async def _simulate_here(
     sample: list[repository.Affected] = []
     after: uuid.UUID | None = None
     while True:
-        chunk = await read_chunk(session, region, after, CHUNK_SIZE)
+        chunk = await read_chunk(session, region, after, None, CHUNK_SIZE)
         if len(chunk) == 0:
             break
         after = chunk.household_ids[-1]
