@@ -283,7 +283,9 @@ async def _run(system: SeparateSystem, sizes: dict[str, int]) -> tuple[list[Figu
     concurrency = sizes["concurrency"]
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=system.gateway_url, timeout=120, limits=limits) as http:
-        tokens = await _cadres(http, county, 8)
+        # One cadre per phone: 8 cadres sending for 32 phones met the gateway's per-person limit
+        # (600 requests a minute) in the replay storm, which measured the limiter, not the sync.
+        tokens = await _cadres(http, county, concurrency)
 
         def bodies(count: int) -> list[dict[str, Any]]:
             return [household.survey(submission_id=uuid.uuid4()) for household in county.households(count)]
