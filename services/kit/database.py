@@ -6,7 +6,19 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, Uuid, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Integer,
+    MetaData,
+    Table,
+    Uuid,
+    event,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -127,6 +139,36 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def bulk_insert(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in this session's transaction: binary COPY on PostgreSQL, executemany elsewhere.
+
+    Every row names the same columns, and only those are written: Python-side column defaults are not
+    applied on the COPY path, so rows carry every value the table does not default itself.
+    """
+    if not rows:
+        return
+    connection = await session.connection()
+    dialect = connection.dialect
+    if dialect.driver != "asyncpg":
+        await session.execute(insert(table), rows)
+        return
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    if not driver.is_in_transaction():
+        # The driver opens the session's transaction lazily, on its first statement; COPY is not one.
+        await connection.execute(select(literal(1)))
+    names = list(rows[0])
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    records = [
+        tuple(
+            value if process is None or value is None else process(value)
+            for value, process in zip((row[name] for name in names), processors, strict=True)
+        )
+        for row in rows
+    ]
+    await driver.copy_records_to_table(table.name, records=records, columns=names)
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:

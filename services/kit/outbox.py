@@ -11,13 +11,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import String, func, insert, select, update
+from sqlalchemy import String, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.kit.auth import Principal, PrincipalDep, PrincipalKind, Role, require_roles, require_scope
-from services.kit.database import BigIntId, Database, utcnow
+from services.kit.database import BigIntId, Database, bulk_insert, utcnow
 from services.kit.observability import current_request_id
 
 logger = logging.getLogger("fupin.feed")
@@ -78,8 +78,9 @@ async def publish_many(
     if not events:
         return
     request_id, now = current_request_id(), utcnow()
-    await session.execute(
-        insert(model.__table__),  # type: ignore[attr-defined]
+    await bulk_insert(
+        session,
+        model.__table__,  # type: ignore[attr-defined]
         [
             {
                 "event_id": uuid.uuid4(),

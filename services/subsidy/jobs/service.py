@@ -161,7 +161,6 @@ async def run_period(
         for payment_id, household_id, amount in created:
             legs.append(Leg(budget_account(program.id), -amount, program.id, household_id, payment_id))
             legs.append(Leg(committed_account(program.id), amount, program.id, household_id, payment_id))
-        await post(session, "payment_commitment", f"{program.code} {period}", legs)
         await status_events(
             session,
             [
@@ -169,6 +168,7 @@ async def run_period(
                 for payment_id, household_id, amount in created
             ],
         )
+        await post(session, "payment_commitment", f"{program.code} {period}", legs)
     record_audit(
         session,
         AuditRecord,

@@ -4,19 +4,23 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kit.database import bulk_insert
 from services.subsidy.models import AccountBalance, LedgerEntry, LedgerTransaction
 
 
 async def ensure_accounts(session: AsyncSession, accounts: set[str]) -> None:
     """Create missing balance rows; a concurrent transaction creating the same row is not an error."""
-    if not accounts:
+    # Read first: inserting over a row another transaction has updated waits for that transaction.
+    found = select(AccountBalance.account).where(AccountBalance.account.in_(accounts))
+    missing = accounts - set(await session.scalars(found))
+    if not missing:
         return
-    rows = [{"account": account, "balance_fen": 0} for account in sorted(accounts)]
+    rows = [{"account": account, "balance_fen": 0} for account in sorted(missing)]
     dialect = session.get_bind().dialect.name
     stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(AccountBalance).values(rows)
     await session.execute(stmt.on_conflict_do_nothing(index_elements=["account"]))
@@ -37,7 +41,7 @@ async def add_to_balance(session: AsyncSession, account: str, amount_fen: int, *
 
 
 async def insert_entries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    await session.execute(insert(cast(Table, LedgerEntry.__table__)), rows)
+    await bulk_insert(session, cast(Table, LedgerEntry.__table__), rows)
 
 
 async def balance(session: AsyncSession, account: str) -> int:

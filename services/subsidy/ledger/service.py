@@ -70,22 +70,15 @@ async def post(
     """Write one balanced transaction; refuses unbalanced legs and any floored account going below zero.
 
     Balances move once per account (legs summed), in account order, so a transaction of many payments
-    costs a few row updates and concurrent transactions lock balance rows the same way round.
+    costs a few row updates and concurrent transactions lock balance rows the same way round. They move
+    after the entries are written: a program's balance rows are shared by every payment in flight, and
+    each transaction holds them locked from its update to its commit, so callers post last too.
     """
     if not legs or sum(leg.amount_fen for leg in legs) != 0:
         raise ValueError("ledger transaction does not balance")
     deltas: dict[str, int] = defaultdict(int)
     for leg in legs:
         deltas[leg.account] += leg.amount_fen
-    await repository.ensure_accounts(session, set(deltas))
-    for account in sorted(deltas):
-        floored = account.startswith(FLOORED_PREFIXES)
-        if deltas[account] and not await repository.add_to_balance(
-            session, account, deltas[account], floor_zero=floored
-        ):
-            raise InsufficientFunds(
-                f"Not enough left on {account} for {-deltas[account]} fen.", "资金或预算余额不足。"
-            )
     transaction = LedgerTransaction(
         id=uuid.uuid4(), kind=kind, memo=memo[:200], reverses_id=reverses_id, request_id=current_request_id()
     )
@@ -105,6 +98,15 @@ async def post(
             for leg in legs
         ],
     )
+    await repository.ensure_accounts(session, set(deltas))
+    for account in sorted(deltas):
+        floored = account.startswith(FLOORED_PREFIXES)
+        if deltas[account] and not await repository.add_to_balance(
+            session, account, deltas[account], floor_zero=floored
+        ):
+            raise InsufficientFunds(
+                f"Not enough left on {account} for {-deltas[account]} fen.", "资金或预算余额不足。"
+            )
     return transaction
 
 

@@ -88,7 +88,7 @@ class PaymentDispatcher:
             if not claimed:
                 return None
             needed = {household for _, household, has_payee in claimed if not has_payee}
-            cached = set((await repository.cached_payees(session, needed)).keys())
+            cached = await repository.cached_payees(session, needed)
             fetched = await self._lookup(needed - cached)
             for household_id, payee in fetched.items():
                 if isinstance(payee, RegistryPayee):

@@ -263,9 +263,10 @@ async def requeue_batch(session: AsyncSession, batch_id: uuid.UUID, retry_at: dt
     )
 
 
-async def cached_payees(session: AsyncSession, household_ids: set[uuid.UUID]) -> dict[uuid.UUID, Payee]:
-    rows = (await session.execute(select(Payee).where(Payee.household_id.in_(household_ids)))).scalars().all()
-    return {row.household_id: row for row in rows}
+async def cached_payees(session: AsyncSession, household_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these households have a payee in the cache."""
+    result = await session.scalars(select(Payee.household_id).where(Payee.household_id.in_(household_ids)))
+    return set(result)
 
 
 async def forget_payees(session: AsyncSession, household_ids: set[uuid.UUID]) -> None:

@@ -288,8 +288,9 @@ async def settle_many(
     """Apply the bank's final statuses in bulk; a payment already final is left alone (idempotent).
 
     Rows are locked in id order and only those still waiting for the bank are settled; ledger legs are
-    posted per program (one transaction for the paid, one for the failed); one audit record names
-    every payment settled. Set-based, so a batch of a thousand costs a few statements.
+    posted per program (one transaction for the paid, one for the failed), after everything else;
+    one audit record names every payment settled. Set-based, so a batch of a thousand costs a few
+    statements.
     """
     outcome = Settled()
     wanted = {result.payment_id: result for result in results if result.status in FINAL}
@@ -325,10 +326,6 @@ async def settle_many(
         events.append((row, result.status, program_of[row.program_id].code))
         if not paid and row.application_id is None and row.period is None:
             released.append(row)
-    for (_program_id, status), program_legs in sorted(
-        legs.items(), key=lambda item: (str(item[0][0]), item[0][1])
-    ):
-        await post(session, f"payment_{status}", f"{source} {reference}", program_legs)
     await repository.record_settlements(session, changes, utcnow())
     await status_events(
         session, [(row.id, row.household_id, row.amount_fen, status, code) for row, status, code in events]
@@ -358,6 +355,11 @@ async def settle_many(
                 "amount_mismatch": [str(i) for i in outcome.amount_mismatch],
             },
         )
+    # Last: the program's balance rows stay locked from here to the commit (see ledger.post).
+    for (_program_id, status), program_legs in sorted(
+        legs.items(), key=lambda item: (str(item[0][0]), item[0][1])
+    ):
+        await post(session, f"payment_{status}", f"{source} {reference}", program_legs)
     return outcome
 
 
