@@ -8,6 +8,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Table, bindparam, delete, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kit.database import one_of
 from services.kit.regions import region_filter
 from services.subsidy.models import Payee, Payment, PaymentBatch, Program
 
@@ -102,7 +103,7 @@ async def unsettled_rows(
             Payment.application_id,
             Payment.period,
         )
-        .where(Payment.id.in_(ids), Payment.status.in_(("sending", "sent")))
+        .where(one_of(session, Payment.id, ids), Payment.status.in_(("sending", "sent")))
         .order_by(Payment.id)
     )
     if for_update:
@@ -153,7 +154,9 @@ async def snapshot_payees(session: AsyncSession, ids: Sequence[uuid.UUID]) -> No
     await session.execute(
         update(Payment)
         .where(
-            Payment.id.in_(ids), Payment.household_id == Payee.household_id, Payment.payee_account.is_(None)
+            one_of(session, Payment.id, ids),
+            Payment.household_id == Payee.household_id,
+            Payment.payee_account.is_(None),
         )
         .values(
             payee_name=Payee.account_name,
@@ -170,7 +173,7 @@ async def seal_into_batch(
     """Put payments that have a payee into the batch; returns its control totals (count, sum)."""
     await session.execute(
         update(Payment)
-        .where(Payment.id.in_(ids), Payment.payee_account.is_not(None))
+        .where(one_of(session, Payment.id, ids), Payment.payee_account.is_not(None))
         .values(status="sending", batch_id=batch_id, attempts=Payment.attempts + 1)
         .execution_options(synchronize_session=False)
     )
@@ -208,7 +211,7 @@ async def defer(session: AsyncSession, ids: Sequence[uuid.UUID], retry_at: dt.da
     if ids:
         await session.execute(
             update(Payment)
-            .where(Payment.id.in_(ids))
+            .where(one_of(session, Payment.id, ids))
             .values(next_attempt_at=retry_at, attempts=Payment.attempts + 1)
             .execution_options(synchronize_session=False)
         )
@@ -218,7 +221,7 @@ async def mark_sending(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
     if ids:
         await session.execute(
             update(Payment)
-            .where(Payment.id.in_(ids))
+            .where(one_of(session, Payment.id, ids))
             .values(status="sending")
             .execution_options(synchronize_session=False)
         )
@@ -247,7 +250,7 @@ async def mark_sent(
             .where(
                 Payment.batch_id == batch_id,
                 Payment.status == "sending",
-                Payment.id.in_(ids[start : start + 5000]),
+                one_of(session, Payment.id, ids[start : start + 5000]),
             )
             .values(status="sent", sent_at=now)
             .execution_options(synchronize_session=False)
@@ -265,10 +268,12 @@ async def requeue_batch(session: AsyncSession, batch_id: uuid.UUID, retry_at: dt
 
 async def cached_payees(session: AsyncSession, household_ids: set[uuid.UUID]) -> set[uuid.UUID]:
     """Which of these households have a payee in the cache."""
-    result = await session.scalars(select(Payee.household_id).where(Payee.household_id.in_(household_ids)))
+    result = await session.scalars(
+        select(Payee.household_id).where(one_of(session, Payee.household_id, household_ids))
+    )
     return set(result)
 
 
 async def forget_payees(session: AsyncSession, household_ids: set[uuid.UUID]) -> None:
     if household_ids:
-        await session.execute(delete(Payee).where(Payee.household_id.in_(household_ids)))
+        await session.execute(delete(Payee).where(one_of(session, Payee.household_id, household_ids)))

@@ -5,9 +5,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, exists, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kit.database import bulk_insert, one_of
 from services.subsidy.models import BankStatement, Payment, StatementLine
 
 CHUNK = 5000
@@ -27,7 +28,7 @@ async def payments_by_id(
     for start in range(0, len(ids), CHUNK):
         rows = await session.execute(
             select(Payment.id, Payment.amount_fen, Payment.status, Payment.reconciled_at).where(
-                Payment.id.in_(ids[start : start + CHUNK])
+                one_of(session, Payment.id, ids[start : start + CHUNK])
             )
         )
         for payment_id, amount, status, reconciled in rows.all():
@@ -39,15 +40,14 @@ async def mark_reconciled(session: AsyncSession, ids: Sequence[uuid.UUID], at: d
     for start in range(0, len(ids), CHUNK):
         await session.execute(
             update(Payment)
-            .where(Payment.id.in_(ids[start : start + CHUNK]))
+            .where(one_of(session, Payment.id, ids[start : start + CHUNK]))
             .values(reconciled_at=at)
             .execution_options(synchronize_session=False)
         )
 
 
 async def insert_lines(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(cast(Table, StatementLine.__table__)), rows)
+    await bulk_insert(session, cast(Table, StatementLine.__table__), rows)
 
 
 async def latest_booked_until(session: AsyncSession) -> dt.date | None:

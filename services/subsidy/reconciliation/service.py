@@ -69,16 +69,15 @@ async def import_statement(
     if existing is not None:
         return statement_out(existing, duplicate=True)
     parsed: Statement = PARSERS[file_format](content)
-    ids = [pid for pid in (_payment_id(line.end_to_end_id) for line in parsed.lines) if pid is not None]
-    known = await repository.payments_by_id(session, ids)
+    line_ids = [_payment_id(line.end_to_end_id) for line in parsed.lines]
+    known = await repository.payments_by_id(session, [pid for pid in line_ids if pid is not None])
     seen: set[uuid.UUID] = set()
     outcomes: Counter[str] = Counter()
     matched: list[uuid.UUID] = []
     to_settle: list[BankResult] = []
     rows = []
     statement_id = uuid.uuid4()
-    for line in parsed.lines:
-        payment_id = _payment_id(line.end_to_end_id)
+    for line, payment_id in zip(parsed.lines, line_ids, strict=True):
         found = known.get(payment_id) if payment_id else None
         if payment_id is None or found is None:
             outcome = "unknown_payment"
