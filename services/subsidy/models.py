@@ -237,8 +237,9 @@ class Payment(Timestamped, Base):
             postgresql_where=text("status <> 'failed'"),
             sqlite_where=text("status <> 'failed'"),
         ),
-        # The dispatcher claims the oldest queued payments; without this it sorts every payment each time.
-        Index("ix_payments_status_next_attempt_at", "status", "next_attempt_at"),
+        # The dispatcher claims the oldest queued payments in (time, id) order straight off this index;
+        # a month run queues thousands at one instant, and without `id` each claim sorted them all.
+        Index("ix_payments_status_next_attempt_at_id", "status", "next_attempt_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -252,7 +253,7 @@ class Payment(Timestamped, Base):
     reissue_of: Mapped[uuid.UUID | None]
     period: Mapped[str | None] = mapped_column(String(7))
     amount_fen: Mapped[int] = mapped_column(BigIntId)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16))
     failure_reason: Mapped[str | None] = mapped_column(String(200))
     bank_reference: Mapped[str | None] = mapped_column(String(64))
     batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("payment_batches.id"), index=True)

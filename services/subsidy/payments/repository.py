@@ -5,7 +5,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, delete, func, or_, select, true, update
+from sqlalchemy import String, Table, Uuid, bindparam, delete, func, or_, select, true, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.database import one_of
@@ -112,16 +113,39 @@ async def unsettled_rows(
 
 
 async def record_settlements(session: AsyncSession, changes: list[dict[str, Any]], now: dt.datetime) -> None:
-    """Final statuses in one executemany; a row already final is not touched."""
+    """Final statuses in one statement; a row already final is not touched."""
     if not changes:
         return
     table = cast(Table, Payment.__table__)
+    still_waiting = or_(table.c.status == "sending", table.c.status == "sent")
+    if session.get_bind().dialect.name == "postgresql":
+        # The batch's outcomes as four arrays unnested side by side: one statement, not one per payment.
+        text = String()
+        arrays = (("payment_id", Uuid()), ("new_status", text), ("reason", text), ("reference", text))
+        given = (
+            func.unnest(
+                *(bindparam(None, [change[key] for change in changes], type_=ARRAY(of)) for key, of in arrays)
+            )
+            .table_valued("id", "status", "reason", "reference")
+            .render_derived(name="outcomes")
+        )
+        await session.execute(
+            update(table)
+            .where(table.c.id == given.c.id, still_waiting)
+            .values(
+                status=given.c.status,
+                failure_reason=given.c.reason,
+                bank_reference=func.coalesce(given.c.reference, table.c.bank_reference),
+                settled_at=now,
+                updated_at=now,
+                version=table.c.version + 1,
+            )
+        )
+        return
     stmt = (
         update(table)
         # Plain comparisons: an IN list cannot be bound in an executemany.
-        .where(
-            table.c.id == bindparam("payment_id"), or_(table.c.status == "sending", table.c.status == "sent")
-        )
+        .where(table.c.id == bindparam("payment_id"), still_waiting)
         .values(
             status=bindparam("new_status"),
             failure_reason=bindparam("reason"),
