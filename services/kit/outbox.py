@@ -11,10 +11,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import String, func, select, update
+from sqlalchemy import Index, String, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from services.kit.auth import Principal, PrincipalDep, PrincipalKind, Role, require_roles, require_scope
 from services.kit.database import BigIntId, Database, bulk_insert, utcnow
@@ -34,6 +34,19 @@ class OutboxMixin:
     payload: Mapped[dict[str, Any]]
     occurred_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     request_id: Mapped[str] = mapped_column(String(128), default="-")
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Index]:
+        # The sequencer takes the oldest unnumbered rows; without this it steps over every numbered one.
+        unnumbered = text("sequence IS NULL")
+        return (
+            Index(
+                f"ix_{cls.__tablename__}_unnumbered",  # type: ignore[attr-defined]
+                "id",
+                postgresql_where=unnumbered,
+                sqlite_where=unnumbered,
+            ),
+        )
 
 
 class ConsumerCursorMixin:
@@ -103,20 +116,17 @@ async def assign_sequences(
         lock_key = zlib.crc32(f"{schema}.outbox".encode())
         await session.execute(select(func.pg_advisory_xact_lock(lock_key)))
     last = int((await session.execute(select(func.coalesce(func.max(model.sequence), 0)))).scalar_one() or 0)
-    ids = (
-        (
-            await session.execute(
-                select(model.id).where(model.sequence.is_(None)).order_by(model.id).limit(batch)
-            )
-        )
-        .scalars()
-        .all()
+    # One statement numbers the batch, the oldest unnumbered rows in id order, instead of one per row.
+    oldest = select(model.id).where(model.sequence.is_(None)).order_by(model.id).limit(batch).subquery()
+    numbered = select(
+        oldest.c.id, (last + func.row_number().over(order_by=oldest.c.id)).label("sequence")
+    ).subquery()
+    await session.execute(
+        update(model)
+        .where(model.id == numbered.c.id)
+        .values(sequence=numbered.c.sequence)
+        .execution_options(synchronize_session=False)
     )
-    if ids:
-        await session.execute(
-            update(model),
-            [{"id": row_id, "sequence": last + n} for n, row_id in enumerate(ids, start=1)],
-        )
 
 
 async def read_feed(database: Database, model: type[OutboxMixin], after: int, limit: int) -> FeedPage:
