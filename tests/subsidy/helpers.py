@@ -11,6 +11,7 @@ from services.eligibility import contract as eligibility
 from services.kit.outbox import FeedEvent
 from services.registry import contract as registry
 from services.subsidy.beneficiaries.service import apply_assessment_event, apply_household_event
+from services.subsidy.models import Beneficiary, HouseholdStatus
 from tests.support.system import RunningSystem, auth, eventually
 
 COUNTY = "522627000000"
@@ -154,6 +155,15 @@ class County:
         assert response.status_code == 201, response.text
         household_id = uuid.UUID(response.json()["household_id"])
         self._surveys[household_id] = household.survey()
+
+        async def projected() -> bool:
+            async with self.system.app("subsidy").state.database.sessionmaker() as session:
+                status = await session.get(HouseholdStatus, household_id)
+                return status is not None and await session.get(Beneficiary, household_id) is not None
+
+        # The registry and eligibility feeds bring this household in on their own; overriding it
+        # before they have would race them.
+        await eventually(projected)
         await self.known(household_id, village=village, **status)
         return household_id, household.bank_account["account_number"]
 

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import String, Table, Uuid, bindparam, delete, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
 
 from services.kit.database import one_of
 from services.kit.regions import region_filter
@@ -117,45 +118,34 @@ async def record_settlements(session: AsyncSession, changes: list[dict[str, Any]
     if not changes:
         return
     table = cast(Table, Payment.__table__)
-    still_waiting = or_(table.c.status == "sending", table.c.status == "sent")
-    if session.get_bind().dialect.name == "postgresql":
+    postgres = session.get_bind().dialect.name == "postgresql"
+    keys = ("payment_id", "new_status", "reason", "reference")
+    if postgres:
         # The batch's outcomes as four arrays unnested side by side: one statement, not one per payment.
-        text = String()
-        arrays = (("payment_id", Uuid()), ("new_status", text), ("reason", text), ("reference", text))
-        given = (
-            func.unnest(
-                *(bindparam(None, [change[key] for change in changes], type_=ARRAY(of)) for key, of in arrays)
-            )
-            .table_valued("id", "status", "reason", "reference")
-            .render_derived(name="outcomes")
-        )
-        await session.execute(
-            update(table)
-            .where(table.c.id == given.c.id, still_waiting)
-            .values(
-                status=given.c.status,
-                failure_reason=given.c.reason,
-                bank_reference=func.coalesce(given.c.reference, table.c.bank_reference),
-                settled_at=now,
-                updated_at=now,
-                version=table.c.version + 1,
-            )
-        )
-        return
+        types: tuple[TypeEngine[Any], ...] = (Uuid(), String(), String(), String())
+        arrays = [
+            bindparam(None, [change[key] for change in changes], type_=ARRAY(of))
+            for key, of in zip(keys, types, strict=True)
+        ]
+        outcomes = func.unnest(*arrays).table_valued(*keys).render_derived(name="outcomes")
+        given = [outcomes.c[key] for key in keys]
+    else:
+        # Plain comparisons, sent as an executemany (an IN list cannot be bound in one).
+        given = [bindparam(key) for key in keys]
+    payment_id, new_status, reason, reference = given
     stmt = (
         update(table)
-        # Plain comparisons: an IN list cannot be bound in an executemany.
-        .where(table.c.id == bindparam("payment_id"), still_waiting)
+        .where(table.c.id == payment_id, or_(table.c.status == "sending", table.c.status == "sent"))
         .values(
-            status=bindparam("new_status"),
-            failure_reason=bindparam("reason"),
-            bank_reference=func.coalesce(bindparam("reference"), table.c.bank_reference),
+            status=new_status,
+            failure_reason=reason,
+            bank_reference=func.coalesce(reference, table.c.bank_reference),
             settled_at=now,
             updated_at=now,
             version=table.c.version + 1,
         )
     )
-    await session.execute(stmt, changes)
+    await (session.execute(stmt) if postgres else session.execute(stmt, changes))
 
 
 async def claim_for_batch(
