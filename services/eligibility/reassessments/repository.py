@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Date,
     DateTime,
@@ -36,7 +37,6 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -261,9 +261,14 @@ def _projection(region_code: str) -> tuple[FromClause, Any]:
 
 def _chunk(region_code: str, after: uuid.UUID | None, upto: uuid.UUID | None, size: int) -> Any:
     households, current = HouseholdInput.__table__, CurrentAssessment.__table__
-    joined, in_region = _projection(region_code)
+    _, in_region = _projection(region_code)
+    start = after or uuid.UUID(int=0)
+    # The range on both sides lets the join walk both primary keys from the cursor and stop with the
+    # chunk, instead of reading every current outcome before it.
+    on = and_(current.c.household_id == households.c.household_id, current.c.household_id > start)
     if upto is not None:
         in_region = and_(in_region, households.c.household_id <= upto)
+        on = and_(on, current.c.household_id <= upto)
     return (
         select(
             households.c.household_id,
@@ -277,8 +282,8 @@ def _chunk(region_code: str, after: uuid.UUID | None, upto: uuid.UUID | None, si
             current.c.as_of.label("current_as_of"),
             current.c.outcome_key.label("current_key"),
         )
-        .select_from(joined)
-        .where(households.c.household_id > (after or uuid.UUID(int=0)), in_region)
+        .select_from(households.outerjoin(current, on))
+        .where(households.c.household_id > start, in_region)
         .order_by(households.c.household_id)
         .limit(size)
         .cte("chunk")
@@ -312,32 +317,43 @@ def _assessed(chunk: Any, scope: PolicyScope, as_of: dt.date) -> Any:
     )
 
 
-def _payload(row: Any, assessment_id: Any, constants: dict[str, Any]) -> Any:
-    """contract.AssessmentRecorded as JSONB, keys given in JSONB's own order (shorter first)."""
+def _payload(row: Any, assessment_id: Any, constants: dict[str, str]) -> Any:
+    """contract.AssessmentRecorded as JSON text, written as assessments.service.event_payloads writes it."""
     score = row.score_x100
-    fields = {
-        "poor": row.poor,
-        "as_of": constants["as_of"],
-        "score": func.round(
-            cast(score, Numeric()) / 100, case((score % 10 == 0, 1), else_=2), type_=Numeric()
-        ),
-        "degree": row.degree,
-        "run_id": constants["run_id"],
-        "category": row.category,
-        "programs": cast(row.programs, JSONB()),
-        "exit_ready": row.exit_ready,
-        "assessed_at": constants["assessed_at"],
-        "policy_code": row.policy_code,
-        "household_id": row.household_id,
-        "village_code": row.village_code,
-        "assessment_id": assessment_id,
-        "policy_version": row.policy_version,
-        "extreme_poverty": row.extreme_poverty,
-        "household_version": row.household_version,
-    }
-    assert set(fields) == set(contract.AssessmentRecorded.model_fields)
-    arguments = [part for name, value in fields.items() for part in (literal(name, String()), value)]
-    return func.jsonb_build_object(*arguments, type_=JSONB())
+    rounded = func.round(cast(score, Numeric()) / 100, case((score % 10 == 0, 1), else_=2), type_=Numeric())
+    quote = literal('"', String())
+    degree = func.coalesce(relational.text_concat([quote, row.degree, quote]), "null", type_=String())
+    parts: list[Any] = [
+        '{"assessment_id":"',
+        cast(assessment_id, String()),
+        '","household_id":"',
+        cast(row.household_id, String()),
+        '","household_version":',
+        cast(row.household_version, String()),
+        ',"village_code":"',
+        row.village_code,
+        '","policy_code":"',
+        row.policy_code,
+        '","policy_version":',
+        cast(row.policy_version, String()),
+        ',"category":"',
+        row.category,
+        '","poor":',
+        cast(row.poor, String()),
+        f',"assessed_at":"{constants["assessed_at"]}","as_of":"{constants["as_of"]}","degree":',
+        degree,
+        ',"extreme_poverty":',
+        cast(row.extreme_poverty, String()),
+        ',"exit_ready":',
+        cast(row.exit_ready, String()),
+        ',"programs":',
+        row.programs,
+        ',"score":',
+        cast(rounded, String()),
+        f',"run_id":"{constants["run_id"]}"}}',
+    ]
+    pieces = [literal(part, String()) if isinstance(part, str) else part for part in parts]
+    return cast(relational.text_concat(pieces), JSON())
 
 
 async def assess_chunk(
@@ -415,11 +431,7 @@ async def assess_chunk(
     currents = currents.on_conflict_do_update(
         index_elements=["household_id"], set_={name: currents.excluded[name] for name in CURRENT_COLUMNS[1:]}
     )
-    constants = {
-        "as_of": literal(as_of.isoformat(), String()),
-        "run_id": literal(str(run.id), String()),
-        "assessed_at": literal(now.isoformat(), String()),
-    }
+    constants = {"as_of": as_of.isoformat(), "run_id": str(run.id), "assessed_at": now.isoformat()}
     events = insert(OutboxEvent).from_select(
         ("event_id", "type", "key", "payload", "occurred_at", "request_id"),
         select(
