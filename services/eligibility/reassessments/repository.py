@@ -356,6 +356,12 @@ def _payload(row: Any, assessment_id: Any, constants: dict[str, str]) -> Any:
     return cast(relational.text_concat(pieces), JSON())
 
 
+def _not_newer(excluded: Any) -> Any:
+    """Condition of replacing a current outcome: it is not of a newer household version than the chunk
+    read (the registry feed's single assessment may have committed one since)."""
+    return CurrentAssessment.__table__.c.household_version <= excluded.household_version
+
+
 async def assess_chunk(
     session: AsyncSession,
     *,
@@ -429,7 +435,9 @@ async def assess_chunk(
         include_defaults=False,
     )
     currents = currents.on_conflict_do_update(
-        index_elements=["household_id"], set_={name: currents.excluded[name] for name in CURRENT_COLUMNS[1:]}
+        index_elements=["household_id"],
+        set_={name: currents.excluded[name] for name in CURRENT_COLUMNS[1:]},
+        where=_not_newer(currents.excluded),
     )
     constants = {"as_of": as_of.isoformat(), "run_id": str(run.id), "assessed_at": now.isoformat()}
     events = insert(OutboxEvent).from_select(
@@ -518,7 +526,9 @@ async def write(
         upsert = sqlite_insert(CurrentAssessment).values(**values)
         await session.execute(
             upsert.on_conflict_do_update(
-                index_elements=["household_id"], set_={k: v for k, v in values.items() if k != "household_id"}
+                index_elements=["household_id"],
+                set_={k: v for k, v in values.items() if k != "household_id"},
+                where=_not_newer(upsert.excluded),
             )
         )
     if events:
