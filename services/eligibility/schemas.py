@@ -190,6 +190,11 @@ class PolicyAction(RequestModel):
     reassess: bool = Field(default=True, description="publish: reassess the households of its region")
 
 
+MAX_FEN = 10_000_000_000
+"""100 million yuan, as the registry's amounts: a household's total (times 100 members) stays in 64 bits."""
+IncomeFen = Annotated[int, Field(ge=-MAX_FEN, le=MAX_FEN, description="fen (分), negative for a loss")]
+
+
 class MemberInput(RequestModel):
     """A member as the rules see it (no name, no ID number)."""
 
@@ -208,10 +213,10 @@ class MemberInput(RequestModel):
 class HouseholdInputIn(RequestModel):
     """The documented household input (see GET /api/v1/policies/input-reference)."""
 
-    per_capita_net_income_fen: int
-    per_capita_disposable_income_fen: int | None = None
+    per_capita_net_income_fen: IncomeFen
+    per_capita_disposable_income_fen: IncomeFen | None = None
     member_count: Annotated[int, Field(ge=0, le=100)] | None = None
-    transfer_income_fen: int = 0
+    transfer_income_fen: Annotated[int, Field(ge=0, le=MAX_FEN)] = 0
     housing_safety_grade: str | None = None
     housing_area_m2: Annotated[float, Field(ge=0, le=100000)] | None = None
     housing_self_build_capable: bool = False

@@ -228,6 +228,16 @@ async def test_preview_needs_valid_codes_and_stores_nothing(system: RunningSyste
     )
     assert bad.status_code == 422
     assert bad.json()["fields"][0]["loc"] == ["body", "household", "members", 0, "labour_capacity"]
+    member["labour_capacity"] = "lost"
+    household["per_capita_net_income_fen"] = 8232207655350407528448  # found by fuzzing: was a 502
+    beyond = await api.http.post(
+        "/api/v1/assessments/preview",
+        json={"village_code": VILLAGE, "household": household},
+        headers=auth(cadre),
+    )
+    assert beyond.status_code == 422, beyond.text
+    assert beyond.json()["fields"][0]["loc"] == ["body", "household", "per_capita_net_income_fen"]
+    assert beyond.json()["request_id"]
     async with system.app("eligibility").state.database.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Assessment)) == 0
 
