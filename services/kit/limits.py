@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import Query
 from limits import RateLimitItemPerSecond
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -144,14 +144,17 @@ class RequestLimitsMiddleware:
 
 
 class RateLimiter:
-    """Requests per key in a moving window (the `limits` library).
+    """Requests per key in a sliding window, weighted from two fixed windows' counters (the `limits` library).
+
+    Not the library's moving window: its in-process store re-sorts every key's timestamps in a
+    worker thread on each request, a thread hop per key (most of the gateway's CPU under load).
 
     The storage is in-process by default ("async+memory://"); replicas behind a load balancer
     share counts by pointing every replica at the same store, e.g. "async+redis://host:6379".
     """
 
     def __init__(self, storage_uri: str = "async+memory://") -> None:
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        self._limiter = SlidingWindowCounterRateLimiter(storage_from_string(storage_uri))
 
     async def hit(self, key: str, amount: int, window_seconds: int) -> int | None:
         """Count one request; None when allowed, else the seconds to wait (for Retry-After)."""
