@@ -2,9 +2,11 @@
 
 import uuid
 
+import asyncpg
 import pytest
 
 from bench.generator import SyntheticCounty
+from tests.support.postgres import asyncpg_url
 from tests.support.system import RunningSystem, auth
 
 
@@ -101,3 +103,34 @@ async def test_offsets_past_any_page_walk_are_422_not_500(system: RunningSystem)
     for path in ("/api/v1/cases", "/api/v1/surveys/reviews", "/api/v1/users", "/api/v1/clients"):
         assert_envelope(await system.api.http.get(f"{path}?offset={huge}", headers=admin), 422)
     assert (await system.api.http.get("/api/v1/cases?offset=10000000", headers=admin)).status_code == 200
+
+
+async def test_lost_database_connections_cost_one_503_never_a_500(
+    system: RunningSystem, cadre: str, pg_database: str
+) -> None:
+    """A database restart drops every pooled connection: a request on one is a 503 to retry, then works."""
+    county = SyntheticCounty("522627000000", seed=5, townships=1, villages_per_township=1)
+    survey = next(iter(county.households(1))).survey(submission_id=uuid.uuid4())
+    survey["village_code"] = "522627101201"
+    submitted = await system.api.http.post("/api/v1/surveys", headers=auth(cadre), json=survey)
+    assert submitted.status_code == 201, submitted.text
+    connection = await asyncpg.connect(asyncpg_url("postgres"))
+    try:
+        dropped = await connection.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1", pg_database
+        )
+    finally:
+        await connection.close()
+    assert dropped > 0
+
+    statuses, headers = [], auth(cadre)
+    for _ in range(4):
+        response = await system.api.http.get(f"/api/v1/surveys/{survey['submission_id']}", headers=headers)
+        statuses.append(response.status_code)
+        if response.status_code == 200:
+            break
+        assert_envelope(response, 503, "service_unavailable")  # the registry's, as the gateway says it
+        assert response.headers["retry-after"] == "1"
+    assert statuses[-1] == 200, statuses
+    assert len(statuses) <= 3, statuses  # the gateway's pool and the registry's, at most once each
+    assert response.json()["status"] == "accepted"

@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -233,7 +234,23 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else code
         return error_response(exc.status_code, code, detail, zh, headers=dict(exc.headers or {}))
 
+    async def database_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DBAPIError)
+        if not exc.connection_invalidated:
+            raise exc
+        # The pool takes no test query per request (database.py): a connection the server dropped
+        # (a restart, a failover) fails where it is next used and the whole pool is replaced, so
+        # the client's retry runs on fresh connections (writes that matter are idempotent by key).
+        logger.warning("database connection lost: %s", exc.orig)
+        return ServiceUnavailable(
+            "The database connection was lost; retry the request.",
+            "数据库连接中断,请稍后重试。",
+            code="database_unavailable",
+            headers={"retry-after": "1"},
+        ).to_response()
+
     app.add_exception_handler(AppError, app_error)
+    app.add_exception_handler(DBAPIError, database_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_middleware(UnhandledErrorMiddleware)

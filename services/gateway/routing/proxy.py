@@ -61,7 +61,12 @@ async def forward(request: Request, links: ServiceLinks, timeout_seconds: float)
             "%s answered %s for %s %s", service, upstream.status_code, request.method, request.url.path
         )
         if upstream.status_code == 503:
-            raise ServiceUnavailable(f"The {service} service is unavailable.", "下游服务暂不可用。")
+            retry = upstream.headers.get("retry-after")
+            raise ServiceUnavailable(
+                f"The {service} service is unavailable.",
+                "下游服务暂不可用。",
+                headers={"retry-after": retry} if retry else None,
+            )
         raise BadGateway(f"The {service} service failed.", "下游服务出错。")
     response_headers = {
         name: value for name, value in upstream.headers.items() if name in FORWARDED_RESPONSE_HEADERS
