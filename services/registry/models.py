@@ -567,7 +567,8 @@ class SurveyForm(Base):
     status: Mapped[str] = mapped_column(String(16))
     title_zh: Mapped[str] = mapped_column(String(200))
     title_en: Mapped[str] = mapped_column(String(200))
-    definition: Mapped[dict[str, Any]]
+    definition: Mapped[dict[str, Any]] = mapped_column(deferred=True, deferred_raiseload=True)
+    """Not loaded with the row: each survey names its version, whose parsed definition is cached."""
     published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     published_by: Mapped[str] = mapped_column(String(64))
     closed_at: Mapped[dt.datetime | None]

@@ -1,6 +1,8 @@
 """Queries on survey form versions."""
 
+import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +15,13 @@ async def get(session: AsyncSession, code: str, version: int) -> SurveyForm | No
         select(SurveyForm).where(SurveyForm.code == code, SurveyForm.version == version)
     )
     return result.scalar_one_or_none()
+
+
+async def definition(session: AsyncSession, form_id: uuid.UUID) -> dict[str, Any]:
+    document: dict[str, Any] = (
+        await session.execute(select(SurveyForm.definition).where(SurveyForm.id == form_id))
+    ).scalar_one()
+    return document
 
 
 async def latest_open(session: AsyncSession, code: str, status: str) -> SurveyForm | None:

@@ -31,11 +31,12 @@ SYSTEM = "system"
 _definitions: dict[uuid.UUID, FormDefinition] = {}
 
 
-def definition_of(form: SurveyForm) -> FormDefinition:
-    """The parsed definition; a published version never changes, so it is parsed once per process."""
+async def definition_of(session: AsyncSession, form: SurveyForm) -> FormDefinition:
+    """The parsed definition; a published version never changes, so it is read and parsed once per process."""
     parsed = _definitions.get(form.id)
     if parsed is None:
-        parsed = _definitions[form.id] = FormDefinition.model_validate(form.definition)
+        document = form.__dict__.get("definition") or await repository.definition(session, form.id)
+        parsed = _definitions[form.id] = FormDefinition.model_validate(document)
     return parsed
 
 
@@ -53,8 +54,8 @@ def version_out(form: SurveyForm) -> FormVersionOut:
     )
 
 
-def form_out(form: SurveyForm) -> FormOut:
-    return FormOut(**version_out(form).model_dump(), definition=definition_of(form))
+async def form_out(session: AsyncSession, form: SurveyForm) -> FormOut:
+    return FormOut(**version_out(form).model_dump(), definition=await definition_of(session, form))
 
 
 def shipped_definitions() -> list[FormDefinition]:
@@ -99,14 +100,14 @@ async def current(session: AsyncSession, code: str) -> FormOut:
     form = await repository.latest_open(session, code, OPEN)
     if form is None:
         raise NotFound("No open version of this form.", "该调查表没有启用中的版本。")
-    return form_out(form)
+    return await form_out(session, form)
 
 
 async def get(session: AsyncSession, code: str, version: int) -> FormOut:
     form = await repository.get(session, code, version)
     if form is None:
         raise NotFound("No such form version.", "未找到该调查表版本。")
-    return form_out(form)
+    return await form_out(session, form)
 
 
 async def publish(session: AsyncSession, definition: FormDefinition, principal: Principal) -> FormOut:
@@ -131,7 +132,7 @@ async def publish(session: AsyncSession, definition: FormDefinition, principal: 
         reason="发布调查表版本",
         detail={"code": form.code, "version": form.version},
     )
-    return form_out(form)
+    return await form_out(session, form)
 
 
 async def close(session: AsyncSession, code: str, version: int, reason: str, principal: Principal) -> FormOut:
@@ -152,7 +153,7 @@ async def close(session: AsyncSession, code: str, version: int, reason: str, pri
             reason=reason,
             detail={"code": form.code, "version": form.version},
         )
-    return form_out(form)
+    return await form_out(session, form)
 
 
 async def form_for(session: AsyncSession, code: str, version: int | None) -> SurveyForm:

@@ -226,7 +226,7 @@ async def _checked(
     form = (forms_seen or {}).get(key) or await forms.form_for(session, *key)
     if forms_seen is not None:
         forms_seen[key] = form
-    findings = forms.check(forms.definition_of(form), survey)
+    findings = forms.check(await forms.definition_of(session, form), survey)
     evidence_errors, evidence_warnings = evidence_findings(survey, context)
     errors = [*findings.errors, *evidence_errors]
     numbers: list[str] = []
