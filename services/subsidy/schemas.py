@@ -8,7 +8,9 @@ from pydantic import Field
 
 from services.kit.schemas import DivisionCode, RequestModel, ResponseModel
 
-PositiveFen = Annotated[int, Field(gt=0, le=10_000_000_000, description="amount in fen (分)")]
+MAX_FEN = 10_000_000_000
+"""The largest amount one payment or statement line may carry: 100 million yuan, in fen."""
+PositiveFen = Annotated[int, Field(gt=0, le=MAX_FEN, description="amount in fen (分)")]
 Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
 ProgramKind = Literal["one_off", "monthly", "per_unit", "staged_project", "interest_subsidy"]
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]

@@ -122,6 +122,13 @@ async def test_csv_statement_settles_matches_and_lists_every_kind_of_difference(
     assert any(m["kind"] == "unknown_payment" and m["payment_id"] is None for m in mismatches)
     bad = await import_csv(county, [f"{dt.date.today()},abc,BR,12.345,CNY"])
     assert bad.status_code == 422  # a fraction of a fen is refused, not rounded
+    for amount in ("Infinity", "sNaN", "1e30", "1e999999999", "100000000.01"):
+        # Beyond any payment (100 million yuan), or not a number at all: refused, nothing stored.
+        refused = await import_csv(county, [f"{dt.date.today()},abc,BR,{amount},CNY"])
+        assert refused.status_code == 422, (amount, refused.text)
+        assert "line 2" in refused.json()["detail"]
+    after = await county.http.get("/api/v1/reconciliation/mismatches", headers=county.as_("finance"))
+    assert after.json() == mismatches  # an accepted line "abc" would be one more unknown payment
 
 
 async def test_reports_by_program_village_month_and_a_households_ledger(system: RunningSystem) -> None:

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from lxml import etree
 
 from services.kit.errors import Unprocessable
+from services.subsidy.schemas import MAX_FEN
 
 CSV_COLUMNS = ("booking_date", "end_to_end_id", "bank_reference", "amount", "currency")
 
@@ -38,12 +39,13 @@ def _fen(text: str, where: str) -> int:
         amount = Decimal(text.strip())
     except (InvalidOperation, AttributeError) as exc:
         raise Unprocessable(f"{where}: amount {text!r} is not a number.", f"{where}:金额无法识别。") from exc
-    fen = amount * 100
-    if fen != fen.to_integral_value() or fen <= 0:
+    # Bounded before any arithmetic: "Infinity", "sNaN" or "1e999999999" must be a 422, not an error.
+    if not amount.is_finite() or not 0 < amount <= Decimal(MAX_FEN) / 100 or (amount * 100) % 1:
         raise Unprocessable(
-            f"{where}: amount {text!r} is not a positive amount in fen.", f"{where}:金额无效。"
+            f"{where}: amount {text!r} is not a positive amount in fen of at most {MAX_FEN // 100:,} yuan.",
+            f"{where}:金额无效(须为正数、精确到分、不超过 {MAX_FEN // 100} 元)。",
         )
-    return int(fen)
+    return int(amount * 100)
 
 
 def _date(text: str | None, where: str) -> dt.date | None:
