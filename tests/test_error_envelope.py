@@ -134,3 +134,31 @@ async def test_lost_database_connections_cost_one_503_never_a_500(
     assert statuses[-1] == 200, statuses
     assert len(statuses) <= 3, statuses  # the gateway's pool and the registry's, at most once each
     assert response.json()["status"] == "accepted"
+
+
+async def test_header_bytes_beyond_ascii_reach_the_service_not_a_crash(
+    system: RunningSystem, cadre: str
+) -> None:
+    """A header the gateway forwards may carry bytes outside ASCII (obs-text): the service judges it."""
+    household = f"/api/v1/households/{uuid.uuid4()}"
+    token = f"Bearer {cadre}".encode()
+    odd = {b"authorization": token, b"user-agent": b"phone \xe9\xe9"}
+    assert_envelope(await system.api.http.get(household, headers=odd), 404)
+    forged = {b"authorization": b"Bearer \xe9\xe9\xe9"}
+    assert_envelope(await system.api.http.get(household, headers=forged), 401)
+
+
+async def test_digits_are_ascii_digits(system: RunningSystem, cadre: str) -> None:
+    """Full-width or other scripts' digits are no division code, page size or count."""
+    arabic_indic = "٥٢٢٦٢٧١٠١٢٩٩"  # 522627101299 in Arabic-Indic digits
+    loaded = await system.api.http.post(
+        "/api/v1/divisions",
+        json={"divisions": [{"code": arabic_indic, "name": "某村"}]},
+        headers={**auth(system.admin_token), "idempotency-key": str(uuid.uuid4())},
+    )
+    assert_envelope(loaded, 422)
+    roster = "/api/v1/households"
+    for limit in ("1" * 5000, "²", "５００"):  # beyond int()'s digit limit; digits str.isdigit() takes
+        response = await system.api.http.get(roster, params={"limit": limit}, headers=auth(cadre))
+        assert 400 <= response.status_code < 500, (limit[:10], response.text)
+        assert_envelope(response, response.status_code)

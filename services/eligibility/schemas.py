@@ -130,7 +130,7 @@ class PolicyDocument(_Strict):
     policy_version: Annotated[int, Field(ge=1)] | None = None
     title_zh: Annotated[str, Field(min_length=1, max_length=200)]
     title_en: Annotated[str, Field(min_length=1, max_length=200)]
-    region_code: Annotated[str, Field(pattern=r"^\d{12}$")]
+    region_code: Annotated[str, Field(pattern=r"^[0-9]{12}$")]
     effective_from: dt.date
     extends: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")] | None = None
     extends_version: int | None = None

@@ -84,7 +84,7 @@ class RequestLimitsMiddleware:
             return
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+        if declared is not None and _above(declared, self.max_body_bytes):
             await self._too_large(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -171,9 +171,18 @@ PageOffset = Annotated[int, Query(ge=0, le=10_000_000, description="rows to skip
 """A list's offset, bounded so no database is asked to skip past what a bigint or a page walk can reach."""
 
 
+def _above(digits: bytes, cap: int) -> bool:
+    """Whether ASCII digits count more than `cap`; other text is left to the parameter's own check."""
+    # Length first: int() refuses thousands of digits, and "²" passes str.isdigit() but not int().
+    if not digits.isdigit():
+        return False
+    significant = digits.lstrip(b"0")
+    return len(significant) > len(str(cap)) or int(significant or b"0") > cap
+
+
 def oversized_page(query_string: bytes, cap: int) -> str | None:
     """The name of a page-size parameter asking for more than `cap` rows, if any."""
     for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
-        if name in PAGE_SIZE_PARAMETERS and value.strip().isdigit() and int(value) > cap:
+        if name in PAGE_SIZE_PARAMETERS and _above(value.strip().encode("utf-8"), cap):
             return name
     return None

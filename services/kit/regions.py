@@ -7,12 +7,13 @@ from sqlalchemy.orm import QueryableAttribute
 
 LEVEL_LENGTHS = (2, 4, 6, 9, 12)
 LEVEL_NAMES = ("province", "city", "county", "township", "village")
-DIVISION_CODE = re.compile(r"^\d{12}$")
+DIVISION_CODE = re.compile(r"[0-9]{12}")
+"""ASCII digits only (`\\d` would take full-width and other scripts' digits), matched whole."""
 NATIONAL = "000000000000"
 
 
 def is_division_code(code: str) -> bool:
-    return bool(DIVISION_CODE.match(code))
+    return DIVISION_CODE.fullmatch(code) is not None
 
 
 def region_prefix(code: str) -> str:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-DivisionCode = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
+DivisionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
 """A 12-digit statistical division code (区划代码)."""
 
 

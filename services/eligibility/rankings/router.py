@@ -10,7 +10,7 @@ from services.kit.auth import Principal, PrincipalDep, require_scope
 from services.kit.database import SessionDep
 
 router = APIRouter(tags=["rankings / 排队打分"])
-VillageCode = Annotated[str, Path(pattern=r"^\d{12}$")]
+VillageCode = Annotated[str, Path(pattern=r"^[0-9]{12}$")]
 
 
 @router.get(

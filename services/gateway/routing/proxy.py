@@ -25,6 +25,7 @@ FORWARDED_REQUEST_HEADERS = (
     "webhook-timestamp",
     "webhook-signature",
 )
+_FORWARDED_NAMES = frozenset(name.encode() for name in FORWARDED_REQUEST_HEADERS)
 FORWARDED_RESPONSE_HEADERS = ("content-type", "location", "retry-after", "etag", "content-disposition")
 
 
@@ -40,7 +41,9 @@ async def forward(request: Request, links: ServiceLinks, timeout_seconds: float)
     service = service_for(request.url.path)
     if service is None:
         raise NotFound("No such endpoint.", "接口不存在。")
-    headers = {name: value for name, value in request.headers.items() if name in FORWARDED_REQUEST_HEADERS}
+    # The raw bytes, not decoded strings: httpx encodes a str value as ASCII, so a header with other
+    # bytes (obs-text) raised here; the owning service judges the value (a 401 for such a token).
+    headers = [(name, value) for name, value in request.scope["headers"] if name in _FORWARDED_NAMES]
     try:
         # httpx's own timeout does not bound an in-process (ASGI) call, so bound the whole exchange.
         async with asyncio.timeout(timeout_seconds):

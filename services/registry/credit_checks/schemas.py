@@ -11,7 +11,7 @@ class CreditCheckRequest(RequestModel):
     """The borrower's resident ID number (sent in the body, never in a URL that ends up in logs)."""
 
     id_number: Annotated[
-        str, Field(pattern=r"^\d{17}[\dXx]$", description="18-digit resident ID / 身份证号码")
+        str, Field(pattern=r"^[0-9]{17}[0-9Xx]$", description="18-digit resident ID / 身份证号码")
     ]
 
 

@@ -18,7 +18,7 @@ from services.registry.schemas import (
 
 router = APIRouter(prefix="/api/v1/divisions", tags=["divisions / 行政区划"])
 CountyDep = Annotated[Principal, Depends(require_roles(Role.COUNTY_APPROVER))]
-Code = Annotated[str, Path(pattern=r"^\d{12}$")]
+Code = Annotated[str, Path(pattern=r"^[0-9]{12}$")]
 
 
 @router.post(

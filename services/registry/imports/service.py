@@ -22,6 +22,7 @@ from services.kit.auth import Principal
 from services.kit.database import utcnow
 from services.kit.errors import Conflict, Unprocessable
 from services.kit.outbox import publish_many
+from services.kit.regions import is_division_code
 from services.registry import contract
 from services.registry.divisions.service import is_village
 from services.registry.households import history
@@ -217,7 +218,7 @@ def _household_values(
     """The household's own columns as stored values; Rejected with every problem otherwise."""
     reader = _Reader(ImportHousehold, entry, entry.row)
     village = reader.read("village_code", cells.text)
-    if village is None or not (len(village) == 12 and village.isdigit() and is_village(village)):
+    if village is None or not (is_division_code(village) and is_village(village)):
         reader.problems.append(
             _problem(
                 ImportHousehold, entry.row, "village_code", "not a village code", "不是有效的行政村代码(12位)"

@@ -16,7 +16,7 @@ from services.registry.schemas import HouseholdCard, VillageRoster
 
 card_router = APIRouter(prefix="/api/v1/households", tags=["records / 户卡村册"])
 roster_router = APIRouter(prefix="/api/v1/divisions", tags=["records / 户卡村册"])
-DivisionCodePath = Annotated[str, PathParameter(pattern=r"^\d{12}$")]
+DivisionCodePath = Annotated[str, PathParameter(pattern=r"^[0-9]{12}$")]
 XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {xlsx.CONTENT_TYPE: {}}, "description": "Excel workbook"}
 }

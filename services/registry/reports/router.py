@@ -36,7 +36,7 @@ async def monthly_report(
     principal: PrincipalDep,
     clock: ClockDep,
     month: Annotated[
-        str | None, Query(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM, from 2000")
+        str | None, Query(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM, from 2000")
     ] = None,
     output: Annotated[Literal["json", "xlsx"], Query(alias="format")] = "json",
 ) -> MonthlyReport | Response:

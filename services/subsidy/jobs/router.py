@@ -51,7 +51,7 @@ async def list_enrolments(
 )
 async def run_period(
     program_id: uuid.UUID,
-    period: Annotated[str, Path(pattern=r"^\d{4}-\d{2}$")],
+    period: Annotated[str, Path(pattern=r"^[0-9]{4}-[0-9]{2}$")],
     session: SessionDep,
     actor: FinanceDep,
 ) -> PeriodRunOut:

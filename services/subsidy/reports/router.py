@@ -14,7 +14,7 @@ from services.subsidy.schemas import HouseholdLedgerOut, PaymentReportRow
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports / 报表"])
 internal_router = APIRouter(tags=["internal / 内部"])
-Month = Annotated[str, Query(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM, from 2000")]
+Month = Annotated[str, Query(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM, from 2000")]
 
 
 @router.get(
