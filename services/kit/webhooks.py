@@ -3,9 +3,11 @@
 import base64
 import hashlib
 import hmac
+import re
 import time
 
 TOLERANCE_SECONDS = 5 * 60
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 class InvalidSignature(Exception):
@@ -40,13 +42,15 @@ def verify(
         raise InvalidSignature("no webhook secret is configured")
     if not webhook_id or not timestamp or not signature_header:
         raise InvalidSignature("missing webhook headers")
-    if not timestamp.isdigit():
+    # ASCII digits, bounded: str.isdigit() takes "²", and int() refuses thousands of digits.
+    if TIMESTAMP.fullmatch(timestamp) is None:
         raise InvalidSignature("bad timestamp")
     current = time.time() if now is None else now
     if abs(current - int(timestamp)) > TOLERANCE_SECONDS:
         raise InvalidSignature("timestamp outside the tolerance window")
-    expected = sign(secret, webhook_id, int(timestamp), body)
+    expected = sign(secret, webhook_id, int(timestamp), body).encode()
     for candidate in signature_header.split():
-        if hmac.compare_digest(candidate, expected):
+        # As bytes: compare_digest refuses non-ASCII str.
+        if hmac.compare_digest(candidate.encode(), expected):
             return
     raise InvalidSignature("signature does not match")

@@ -10,7 +10,8 @@ from services.kit.schemas import DivisionCode, RequestModel, ResponseModel
 
 MAX_FEN = 10_000_000_000
 """The largest amount one payment or statement line may carry: 100 million yuan, in fen."""
-PositiveFen = Annotated[int, Field(gt=0, le=MAX_FEN, description="amount in fen (分)")]
+# Strict: JSON true or 100.0 is not an amount (lax mode would read true as 1 fen).
+PositiveFen = Annotated[int, Field(strict=True, gt=0, le=MAX_FEN, description="amount in fen (分)")]
 Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
 ProgramKind = Literal["one_off", "monthly", "per_unit", "staged_project", "interest_subsidy"]
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
@@ -282,7 +283,7 @@ class LoanReport(RequestModel):
     loan_reference: Annotated[str, Field(min_length=1, max_length=64)]
     household_id: uuid.UUID
     borrower_name: Annotated[str, Field(min_length=1, max_length=100)]
-    borrower_id_number: Annotated[str, Field(pattern=r"^\d{17}[\dXx]$")]
+    borrower_id_number: Annotated[str, Field(pattern=r"^[0-9]{17}[0-9Xx]$")]
     principal_fen: PositiveFen
     annual_rate_bp: Annotated[
         int, Field(gt=0, le=3600, description="annual rate in basis points: 435 = 4.35%")

@@ -1,6 +1,7 @@
 """Bank callbacks: verified (HMAC, time window), applied once per callback id, one payment or a batch."""
 
 import json
+import math
 import uuid
 from typing import Any
 
@@ -11,20 +12,47 @@ from services.kit import webhooks
 from services.kit.errors import BadRequest, Unauthorized
 from services.subsidy.models import BankCallback
 from services.subsidy.payments.service import BankResult, settle_many
-from services.subsidy.schemas import CallbackAck
+from services.subsidy.schemas import MAX_FEN, CallbackAck
 
 MAX_RESULTS = 5000
 
 
+def _text(item: dict[str, Any], name: str, size: int) -> str | None:
+    """An optional string field that fits its column."""
+    value = item.get(name)
+    if value is not None and (not isinstance(value, str) or len(value) > size):
+        raise TypeError(f"{name} must be a string of at most {size} characters")
+    return value
+
+
 def _result(item: dict[str, Any]) -> BankResult:
     amount = item.get("amount_fen")
+    # Exactly an int: int() would truncate 10000.9 and settle a 10000-fen payment.
+    if amount is not None and (type(amount) is not int or not 0 < amount <= MAX_FEN):
+        raise ValueError("amount_fen must be a whole number of fen")
     return BankResult(
         payment_id=uuid.UUID(str(item["payment_id"])),
         status=str(item["status"]),
-        amount_fen=None if amount is None else int(amount),
-        bank_reference=item.get("bank_reference"),
-        reason=item.get("reason"),
+        amount_fen=amount,
+        bank_reference=_text(item, "bank_reference", 64),
+        reason=_text(item, "reason", 200),
     )
+
+
+def _storable(payload: Any) -> None:
+    """Refuse what the JSONB column cannot hold: NUL in any string, infinite numbers (1e400)."""
+    pending = [payload]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif (isinstance(value, str) and "\x00" in value) or (
+            isinstance(value, float) and not math.isfinite(value)
+        ):
+            raise ValueError("the callback holds a NUL character or an infinite number")
 
 
 def _parse(body: bytes) -> tuple[dict[str, Any], list[BankResult]]:
@@ -33,6 +61,7 @@ def _parse(body: bytes) -> tuple[dict[str, Any], list[BankResult]]:
         payload = json.loads(body)
         if not isinstance(payload, dict):
             raise TypeError("not an object")
+        _storable(payload)
         items = payload.get("results", [payload])
         if not isinstance(items, list) or len(items) > MAX_RESULTS:
             raise TypeError("results must be a list")

@@ -27,7 +27,10 @@ from services.subsidy.payments.service import QUEUED, status_events
 from services.subsidy.programs import repository as programs
 from services.subsidy.schemas import EnrolmentCreate, PeriodRunOut
 
-PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# ASCII digits only: "２０２６-03" would be the same month under another entitlement key, paid twice.
+PERIOD = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+# The years a program can run in (ProgramCreate); contracts outside them are mistakes.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 async def monthly_program(session: AsyncSession, program_id: uuid.UUID, actor: Principal) -> Program:
@@ -54,6 +57,11 @@ def add_years(day: dt.date, years: int) -> dt.date:
 async def enrol(
     session: AsyncSession, program_id: uuid.UUID, body: EnrolmentCreate, *, actor: Principal
 ) -> Enrolment:
+    if body.contract_start.year < FIRST_YEAR or body.contract_end.year > LAST_YEAR:
+        raise Unprocessable(
+            f"The contract must fall in the years {FIRST_YEAR} to {LAST_YEAR}.",
+            f"合同期限须在 {FIRST_YEAR} 至 {LAST_YEAR} 年之间。",
+        )
     program = await monthly_program(session, program_id, actor)
     rules = await entitlements.program_rules(session, program, body.contract_start)
     household = await entitlements.eligible_household(session, program, rules, body.household_id, actor)
@@ -116,9 +124,12 @@ async def enrol(
 async def run_period(
     session: AsyncSession, program_id: uuid.UUID, period: str, *, actor: Principal
 ) -> PeriodRunOut:
-    match = PERIOD.match(period)
-    if match is None:
-        raise Unprocessable("The period is YYYY-MM.", "期间格式应为 YYYY-MM。")
+    match = PERIOD.fullmatch(period)
+    if match is None or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
+        raise Unprocessable(
+            f"The period is YYYY-MM, in the years {FIRST_YEAR} to {LAST_YEAR}.",
+            f"期间格式应为 YYYY-MM,年份在 {FIRST_YEAR} 至 {LAST_YEAR} 之间。",
+        )
     year, month = int(match.group(1)), int(match.group(2))
     first = dt.date(year, month, 1)
     last = dt.date(year, month, calendar.monthrange(year, month)[1])

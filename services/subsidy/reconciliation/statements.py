@@ -17,6 +17,7 @@ from services.kit.errors import Unprocessable
 from services.subsidy.schemas import MAX_FEN
 
 CSV_COLUMNS = ("booking_date", "end_to_end_id", "bank_reference", "amount", "currency")
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -40,21 +41,37 @@ def _fen(text: str, where: str) -> int:
     except (InvalidOperation, AttributeError) as exc:
         raise Unprocessable(f"{where}: amount {text!r} is not a number.", f"{where}:金额无法识别。") from exc
     # Bounded before any arithmetic: "Infinity", "sNaN" or "1e999999999" must be a 422, not an error.
-    if not amount.is_finite() or not 0 < amount <= Decimal(MAX_FEN) / 100 or (amount * 100) % 1:
+    # Whole fen is checked by exact comparison: arithmetic on "1e-9999999999" underflows to zero.
+    fen = amount.quantize(CENT) if amount.is_finite() and 0 < amount <= Decimal(MAX_FEN) / 100 else None
+    if fen is None or fen != amount:
         raise Unprocessable(
             f"{where}: amount {text!r} is not a positive amount in fen of at most {MAX_FEN // 100:,} yuan.",
             f"{where}:金额无效(须为正数、精确到分、不超过 {MAX_FEN // 100} 元)。",
         )
-    return int(amount * 100)
+    return int(fen * 100)
 
 
 def _date(text: str | None, where: str) -> dt.date | None:
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text.strip()[:10])
+        day = dt.date.fromisoformat(text.strip()[:10])
     except ValueError as exc:
         raise Unprocessable(f"{where}: date {text!r} is not valid.", f"{where}:日期无效。") from exc
+    # Nothing is booked in the future; a day's margin covers the bank's time zone. It also keeps
+    # "9999-12-31" from overflowing the day after the statement's end.
+    if day > dt.date.today() + dt.timedelta(days=1):
+        raise Unprocessable(f"{where}: date {text!r} is in the future.", f"{where}:日期晚于今天。")
+    return day
+
+
+def _field(row: dict[str | None, str | list[str] | None], name: str, where: str) -> str:
+    value = row.get(name)
+    text = value.strip() if isinstance(value, str) else ""
+    if "\x00" in text:
+        # PostgreSQL text cannot hold a NUL character.
+        raise Unprocessable(f"{where}: {name} contains a NUL character.", f"{where}:{name} 含有非法字符。")
+    return text
 
 
 def parse_csv(content: bytes) -> Statement:
@@ -63,25 +80,33 @@ def parse_csv(content: bytes) -> Statement:
     except UnicodeDecodeError as exc:
         raise Unprocessable("The statement is not UTF-8 text.", "对账单须为 UTF-8 编码。") from exc
     reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None or not set(CSV_COLUMNS) <= set(reader.fieldnames):
-        raise Unprocessable(
-            f"The CSV needs the columns {', '.join(CSV_COLUMNS)}.",
-            "对账单 CSV 缺少必要的列。",
-            code="statement_invalid",
-        )
     lines = []
-    for number, row in enumerate(reader, start=2):
-        where = f"line {number}"
-        if (row.get("currency") or "").strip() != "CNY":
-            raise Unprocessable(f"{where}: only CNY is paid here.", f"第{number}行:币种须为人民币。")
-        lines.append(
-            StatementLine(
-                end_to_end_id=(row.get("end_to_end_id") or "").strip()[:64],
-                amount_fen=_fen(row.get("amount") or "", where),
-                booked_on=_date(row.get("booking_date"), where),
-                bank_reference=(row.get("bank_reference") or "").strip()[:64] or None,
+    try:
+        if reader.fieldnames is None or not set(CSV_COLUMNS) <= set(reader.fieldnames):
+            raise Unprocessable(
+                f"The CSV needs the columns {', '.join(CSV_COLUMNS)}.",
+                "对账单 CSV 缺少必要的列。",
+                code="statement_invalid",
             )
-        )
+        for number, row in enumerate(reader, start=2):
+            where = f"line {number}"
+            if _field(row, "currency", where) != "CNY":
+                raise Unprocessable(f"{where}: only CNY is paid here.", f"第{number}行:币种须为人民币。")
+            lines.append(
+                StatementLine(
+                    end_to_end_id=_field(row, "end_to_end_id", where)[:64],
+                    amount_fen=_fen(_field(row, "amount", where), where),
+                    booked_on=_date(_field(row, "booking_date", where), where),
+                    bank_reference=_field(row, "bank_reference", where)[:64] or None,
+                )
+            )
+    except csv.Error as exc:  # say, a field longer than the csv module's limit
+        number = reader.line_num + 1  # the line that failed is not counted yet
+        raise Unprocessable(
+            f"line {number}: the CSV is malformed ({exc}).",
+            f"第{number}行:CSV 格式错误。",
+            code="statement_invalid",
+        ) from exc
     dates = [line.booked_on for line in lines if line.booked_on]
     return Statement(reference=f"csv-{len(lines)}", lines=lines, booked_until=max(dates) if dates else None)
 
@@ -92,7 +117,7 @@ def _local(element: etree._Element, *path: str) -> etree._Element | None:
     for name in path:
         if current is None:
             return None
-        current = next((child for child in current if etree.QName(child).localname == name), None)
+        current = next(iter(_children(current, name)), None)
     return current
 
 
@@ -102,7 +127,8 @@ def _text(element: etree._Element, *path: str) -> str | None:
 
 
 def _children(element: etree._Element, name: str) -> list[etree._Element]:
-    return [child for child in element if etree.QName(child).localname == name]
+    # Processing instructions and entity references are nodes too, without an element's name.
+    return [child for child in element if isinstance(child.tag, str) and etree.QName(child).localname == name]
 
 
 def parse_camt053(content: bytes) -> Statement:
