@@ -26,7 +26,7 @@ from services.registry.vocabulary import (
 )
 
 Fen = Annotated[int, Field(ge=0, le=100_000_000_00, description="amount in fen (分)")]
-IdNumber = Annotated[str, StringConstraints(pattern=r"^\d{17}[\dXx]$")]
+IdNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{17}[0-9Xx]$")]
 PersonName = Annotated[str, Field(min_length=1, max_length=50)]
 
 
@@ -85,7 +85,7 @@ class BankAccountIn(RequestModel):
     """The one-card account (一卡通) subsidies are paid to."""
 
     bank_name: Annotated[str, Field(min_length=1, max_length=100)]
-    account_number: Annotated[str, StringConstraints(pattern=r"^\d{10,30}$")]
+    account_number: Annotated[str, StringConstraints(pattern=r"^[0-9]{10,30}$")]
 
 
 class HouseholdProfileIn(RequestModel):
@@ -135,6 +135,11 @@ AnswerValue = (
 )
 
 
+# A phone clock before 2000 is no evidence of when a survey was made; the bound also keeps the
+# instant inside what UTC can hold (year 1 at +14:00 overflows when converted for the database).
+CaptureTime = Annotated[AwareDatetime, Field(ge=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))]
+
+
 class AttachmentRef(RequestModel):
     """A file the survey comes with (house photo, signature), named by its SHA-256; uploaded separately."""
 
@@ -151,7 +156,7 @@ class SurveySubmit(RequestModel):
         None, description="the household version the survey started from"
     )
     village_code: DivisionCode
-    captured_at: AwareDatetime
+    captured_at: CaptureTime
     device_id: Annotated[str, Field(min_length=1, max_length=128)]
     members: Annotated[list[MemberIn], Field(min_length=1, max_length=30)]
     income: IncomeIn

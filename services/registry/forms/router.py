@@ -12,7 +12,7 @@ from services.registry.forms.schemas import FormClose, FormDefinition, FormOut, 
 router = APIRouter(prefix="/api/v1/surveys/forms", tags=["survey forms / 调查表"])
 AdminDep = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 Code = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{1,63}$")]
-Version = Annotated[int, Path(ge=1)]
+Version = Annotated[int, Path(ge=1, le=2**31 - 1)]  # a bigger number is no version, not a database error
 
 
 @router.get("", response_model=list[FormVersionOut], summary="Every form version and its status / 调查表版本")

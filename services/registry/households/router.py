@@ -26,6 +26,7 @@ from services.registry.schemas import (
 router = APIRouter(prefix="/api/v1/households", tags=["households / 农户"])
 members_router = APIRouter(prefix="/api/v1/members", tags=["households / 农户"])
 internal_router = APIRouter(prefix="/internal/v1/households", tags=["internal"])
+MAX_VERSION = 2**31 - 1  # far beyond any file's history, and well inside the database's bigint
 EditorDep = Annotated[
     Principal,
     Depends(require_roles(Role.CADRE, Role.VILLAGE_OFFICER, Role.TOWNSHIP_REVIEWER, Role.COUNTY_APPROVER)),
@@ -111,7 +112,7 @@ async def list_versions(
 )
 async def get_version(
     household_id: uuid.UUID,
-    version: Annotated[int, Path(ge=1)],
+    version: Annotated[int, Path(ge=1, le=MAX_VERSION)],
     session: SessionDep,
     principal: PrincipalDep,
 ) -> HouseholdSnapshotOut:
@@ -138,8 +139,8 @@ async def diff(
     household_id: uuid.UUID,
     session: SessionDep,
     principal: PrincipalDep,
-    from_version: Annotated[int, Query(ge=1)],
-    to_version: Annotated[int, Query(ge=1)],
+    from_version: Annotated[int, Query(ge=1, le=MAX_VERSION)],
+    to_version: Annotated[int, Query(ge=1, le=MAX_VERSION)],
 ) -> HouseholdDiffOut:
     return await service.diff(session, household_id, from_version, to_version, principal)
 

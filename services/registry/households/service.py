@@ -679,6 +679,8 @@ async def as_of(
 ) -> HouseholdSnapshotOut:
     """The file as it stood at the end of `day` (the county's calendar)."""
     await visible_household(session, household_id, principal)
+    # The file has no future: a later date is answered as of today (and 9999-12-31 has no next day).
+    day = min(day, clock.today())
     found = await repository.version_before(
         session, household_id, clock.start_of_day(day + dt.timedelta(days=1))
     )

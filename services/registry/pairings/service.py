@@ -214,6 +214,14 @@ async def under_visited(
     """Households helped in `month` with fewer visits than the minimum (once a month by default)."""
     if not principal.covers(region_code):
         raise NotFound("No such region in your regions.", "您的管辖范围内无此地区。")
+    if (month.year, month.month) == (dt.MAXYEAR, 12):
+        raise Unprocessable(
+            "The month has no end in the calendar.",
+            "月份超出日历范围。",
+            fields=[
+                FieldError(loc=["query", "month"], message="month out of range", message_zh="月份超出范围")
+            ],
+        )
     first_day = month.replace(day=1)
     last_day = (first_day + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     required = await parameters.integer(session, "visit_min_per_month", region_code, first_day)

@@ -11,6 +11,7 @@ status (revoked by default) reaches the phones of its old village as a tombstone
 """
 
 import hashlib
+import re
 import uuid
 from collections.abc import Sequence
 
@@ -88,12 +89,17 @@ def _scope(principal: Principal) -> str:
     return hashlib.sha256("|".join([principal.subject, *sorted(principal.regions)]).encode()).hexdigest()[:12]
 
 
+# ASCII digits only (str.isdigit() accepts "²" and "①", which int() refuses), and few enough
+# that int() stays cheap and the position fits the feed's bigint.
+_POSITION = re.compile(r"[0-9]{1,18}", re.ASCII)
+
+
 def _parse(cursor: str | None, principal: Principal) -> tuple[int, bool]:
     """(position, reset): no cursor, or one made for another scope, starts from the beginning."""
     if not cursor:
         return 0, False
     number, _, scope = cursor.partition(".")
-    if not number.isdigit():
+    if not _POSITION.fullmatch(number):
         raise Unprocessable(
             "The cursor is not one this server gave.",
             "同步游标无效。",
