@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,7 +36,9 @@ async def definition_of(session: AsyncSession, form: SurveyForm) -> FormDefiniti
     """The parsed definition; a published version never changes, so it is read and parsed once per process."""
     parsed = _definitions.get(form.id)
     if parsed is None:
-        document = form.__dict__.get("definition") or await repository.definition(session, form.id)
+        # Deferred (models.py): present only on a version published in this session.
+        unloaded = "definition" in inspect(form).unloaded
+        document = await repository.definition(session, form.id) if unloaded else form.definition
         parsed = _definitions[form.id] = FormDefinition.model_validate(document)
     return parsed
 
