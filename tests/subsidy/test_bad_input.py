@@ -3,10 +3,8 @@
 import datetime as dt
 import json
 import uuid
-from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
 from services.kit import webhooks
 from services.subsidy.models import BankCallback, BankStatement, StatementLine
@@ -25,11 +23,6 @@ def camt053(to_date: str, booked: str, amount: str = "<Amt Ccy='CNY'>1.00</Amt>"
 <Ntry>{amount}<CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{booked}</Dt></BookgDt>
 <NtryDtls><TxDtls><Refs><EndToEndId>{uuid.uuid4().hex}</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>
 </Stmt></BkToCstmrStmt></Document>""".encode()
-
-
-async def stored(system: RunningSystem, model: Any) -> int:
-    async with system.app("subsidy").state.database.sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def test_statements_with_far_dates_nul_long_fields_or_underflowing_amounts_are_refused(
@@ -55,7 +48,8 @@ async def test_statements_with_far_dates_nul_long_fields_or_underflowing_amounts
             headers={**county.as_("finance"), "content-type": "application/xml"},
         )
         assert refused.status_code == 422, refused.text
-    assert (await stored(system, BankStatement), await stored(system, StatementLine)) == (0, 0)
+    assert await system.rows("subsidy", BankStatement) == 0
+    assert await system.rows("subsidy", StatementLine) == 0
     # A processing instruction is not an element; the entry around it is read as usual.
     with_pi = await county.http.post(
         "/api/v1/reconciliation/statements",
@@ -129,7 +123,7 @@ async def test_odd_callback_fields_and_boolean_amounts_are_refused_and_settle_no
         {"note": "\x00"},
     ):
         assert await callback(json.dumps({**result, **odd}).encode()) == 400, odd
-    assert await stored(system, BankCallback) == 0
+    assert await system.rows("subsidy", BankCallback) == 0
     assert (await county.payment(payment["id"]))["status"] == "sent"
     assert await callback(json.dumps(result).encode()) == 200
     assert (await county.payment(payment["id"]))["status"] == "paid"

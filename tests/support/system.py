@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import httpx
 import uvicorn
+from sqlalchemy import func, select
 
 from services.gateway.bootstrap import ensure_admin
 from services.gateway.config import GatewaySettings
@@ -78,6 +79,11 @@ class RunningSystem:
 
     def app(self, name: str) -> Any:
         return self.system.apps[name]
+
+    async def rows(self, service: str, model: type) -> int:
+        """How many rows a service's table holds now."""
+        async with self.app(service).state.database.sessionmaker() as session:
+            return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 @asynccontextmanager

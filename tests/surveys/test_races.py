@@ -12,11 +12,6 @@ from tests.support.system import RunningSystem, auth, eventually
 from tests.surveys.support import SURVEYS, households, make_team, revision
 
 
-async def rows(system: RunningSystem, model: type) -> int:
-    async with system.app("registry").state.database.sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
 def connections(system: RunningSystem, count: int) -> list[httpx.AsyncClient]:
     """Separate clients, so each request travels on its own connection and its own transaction."""
     return [httpx.AsyncClient(base_url=system.gateway_url, timeout=30) for _ in range(count)]
@@ -35,8 +30,8 @@ async def test_the_same_submission_sent_concurrently_makes_one_record(system: Ru
         await asyncio.gather(*(client.aclose() for client in clients))
     assert sorted(response.status_code for response in responses) == [200, 200, 200, 201]
     assert len({response.json()["household_id"] for response in responses}) == 1
-    assert await rows(system, SurveySubmission) == 1
-    assert await rows(system, Household) == 1
+    assert await system.rows("registry", SurveySubmission) == 1
+    assert await system.rows("registry", Household) == 1
 
 
 async def test_two_devices_on_one_household_one_applied_one_conflict(system: RunningSystem) -> None:
@@ -66,7 +61,8 @@ async def test_two_devices_on_one_household_one_applied_one_conflict(system: Run
     stored = (await system.api.http.get(f"/api/v1/households/{household_id}", headers=team.as_cadre())).json()
     winning_wages = first if winner["submission_id"] == first["submission_id"] else second
     assert (stored["version"], stored["wages_fen"]) == (2, winning_wages["income"]["wages_fen"])
-    assert await rows(system, HouseholdVersion) == 2  # nothing overwritten, nothing lost: the loser waits
+    # Nothing overwritten, nothing lost: the loser waits.
+    assert await system.rows("registry", HouseholdVersion) == 2
 
 
 async def test_a_resend_after_a_lost_response_doubles_nothing(system: RunningSystem) -> None:
@@ -88,9 +84,9 @@ async def test_a_resend_after_a_lost_response_doubles_nothing(system: RunningSys
     resent = await system.api.http.post(SURVEYS, json=body, headers=team.as_cadre())
     assert resent.status_code == 200
     assert resent.json()["household_id"] == first["household_id"]
-    assert await rows(system, SurveySubmission) == 1
-    assert await rows(system, Household) == 1
-    assert await rows(system, HouseholdVersion) == 1
+    assert await system.rows("registry", SurveySubmission) == 1
+    assert await system.rows("registry", Household) == 1
+    assert await system.rows("registry", HouseholdVersion) == 1
 
 
 async def test_the_same_batch_sent_twice_at_once_applies_each_item_once(system: RunningSystem) -> None:
@@ -106,7 +102,7 @@ async def test_the_same_batch_sent_twice_at_once_applies_each_item_once(system: 
         await asyncio.gather(*(client.aclose() for client in clients))
     codes = [[item["status_code"] for item in response.json()["items"]] for response in responses]
     assert all(sorted(pair) == [200, 201] for pair in zip(*codes, strict=True)), codes
-    assert await rows(system, SurveySubmission) == 6
+    assert await system.rows("registry", SurveySubmission) == 6
 
     async def all_applied() -> bool:
         async with system.app("registry").state.database.sessionmaker() as session:
@@ -118,4 +114,4 @@ async def test_the_same_batch_sent_twice_at_once_applies_each_item_once(system: 
         return waiting == 0
 
     await eventually(all_applied, within=30)
-    assert await rows(system, Household) == 6
+    assert await system.rows("registry", Household) == 6

@@ -10,11 +10,6 @@ from tests.support.system import RunningSystem, auth, eventually
 from tests.surveys.support import SURVEYS, households, make_team, revision
 
 
-async def count(system: RunningSystem, model: type) -> int:
-    async with system.app("registry").state.database.sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
 async def test_resending_returns_the_first_result_and_another_body_gets_409(
     any_system: RunningSystem,
 ) -> None:
@@ -36,8 +31,8 @@ async def test_resending_returns_the_first_result_and_another_body_gets_409(
     assert reused.status_code == 409
     assert reused.json()["error"] == "submission_id_reused"
     assert reused.json()["detail_zh"]
-    assert await count(any_system, Household) == 1
-    assert await count(any_system, SurveySubmission) == 1
+    assert await any_system.rows("registry", Household) == 1
+    assert await any_system.rows("registry", SurveySubmission) == 1
     async with any_system.app("registry").state.database.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Case)) == 0  # the village opens cases
 
@@ -175,7 +170,7 @@ async def test_a_rejection_reaches_the_cadre_with_its_reason(system: RunningSyst
         "已退回",
         "面积填写错误,请复核",
     )
-    assert await count(system, Household) == 0
+    assert await system.rows("registry", Household) == 0
 
 
 async def test_validation_errors_are_bilingual_with_field_paths(any_system: RunningSystem) -> None:
@@ -202,7 +197,7 @@ async def test_validation_errors_are_bilingual_with_field_paths(any_system: Runn
     (field,) = structural.json()["fields"]
     assert field["loc"] == ["body", "income", "wages_fen"]
     assert field["message_zh"] == "不能小于 0。"
-    assert await count(any_system, SurveySubmission) == 0
+    assert await any_system.rows("registry", SurveySubmission) == 0
 
 
 async def test_gps_far_from_the_county_is_flagged_and_evidence_is_kept(system: RunningSystem) -> None:
@@ -280,7 +275,7 @@ async def test_a_batch_applies_each_item_on_its_own_in_order(any_system: Running
         return bool(response.json()["status"] == "accepted")
 
     await eventually(applied)
-    assert await count(any_system, Household) == 2
+    assert await any_system.rows("registry", Household) == 2
 
     too_many = await http.post(
         f"{SURVEYS}/batch", json={"submissions": [three.survey()] * 101}, headers=team.as_cadre()
