@@ -6,12 +6,13 @@ import uuid
 from typing import Any
 
 import asyncpg
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select, text
 
 from services.eligibility.assessments.service import assess_one
 from services.eligibility.models import Assessment, CurrentAssessment, HouseholdInput, InputSnapshot
 from services.eligibility.policies.service import sync_shipped
-from services.eligibility.reassessments import runner
+from services.eligibility.reassessments import repository, runner
 from services.eligibility.reassessments.service import create_run
 from services.eligibility.rules.inputs import encode, inputs_hash, normalise
 from services.kit.auth import Principal, PrincipalKind, Role
@@ -95,3 +96,39 @@ async def test_a_bulk_chunk_does_not_replace_the_outcome_of_a_newer_household_ve
         assert (stale.household_version, stale.poor) == (1, True)  # kept in the history, not in force
     finally:
         await database.dispose()
+
+
+async def test_a_large_run_is_split_into_lanes_of_about_equal_size(
+    pg_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The split of a large run reads a sample of the projection (bench: a million households), not
+    # every id in order; here 30,000 households count as large.
+    monkeypatch.setattr(repository, "SPLIT_SAMPLE", 2_000)
+    database = Database(sqlalchemy_urls(pg_database)["eligibility"], "eligibility", pool_size=1)
+    try:
+        async with database.sessionmaker() as session, session.begin():
+            await session.execute(
+                text(
+                    "INSERT INTO household_inputs (household_id, household_version, village_code, "
+                    "inputs_hash, per_capita_net_income_fen, per_capita_disposable_income_fen, "
+                    "member_count, transfer_income_fen, housing_safety_grade, housing_self_build_capable, "
+                    "drinking_water_safe, food_clothing_secure, dibao, wubao, status, exit_year, members, "
+                    "updated_at) SELECT gen_random_uuid(), 1, '522627001201', 'h', 100000, 100000, 1, 0, "
+                    "1, false, true, true, false, false, 1, 0, '{}', now() FROM generate_series(1, 30000)"
+                )
+            )
+            bounds = await repository.split(session, COUNTY, 30_000, 3)
+            first, second, last = bounds
+            assert first is not None
+            assert second is not None
+            assert last is None
+            ids = HouseholdInput.household_id
+            lanes = [
+                await session.scalar(select(func.count()).where(condition))
+                for condition in (ids <= first, ids > first, ids > second)
+            ]
+    finally:
+        await database.dispose()
+    lanes[1] -= lanes[2]  # the second lane ends where the third begins
+    assert sum(lanes) == 30_000
+    assert all(8_500 <= size <= 11_500 for size in lanes), lanes  # a third each, give or take 15%

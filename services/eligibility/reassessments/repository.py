@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     JSON,
     BigInteger,
     Date,
     DateTime,
+    Double,
     FromClause,
     Numeric,
     String,
@@ -117,10 +119,27 @@ async def lock_run(session: AsyncSession, run_id: uuid.UUID) -> ReassessmentRun 
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+SPLIT_SAMPLE = 20_000
+"""Households sampled to split a large run into lanes: the lanes' sizes are then within about 1%."""
+
+
 async def split(session: AsyncSession, region_code: str, total: int, lanes: int) -> list[uuid.UUID | None]:
     """The last household id of each of `lanes` ranges of about equal size (the last one open-ended)."""
     _, in_region = _projection(region_code)
     ids = HouseholdInput.__table__.c.household_id
+    if is_postgres(session) and lanes > 1 and total > 10 * SPLIT_SAMPLE:
+        # Counting off half a million ids in order took a second, while the other lanes waited.
+        sampled = HouseholdInput.__table__.tablesample(func.system(100.0 * SPLIT_SAMPLE / total))
+        fractions = [lane / lanes for lane in range(1, lanes)]
+        quantiles = await session.scalar(
+            select(
+                func.percentile_disc(literal(fractions, ARRAY(Double())), type_=ARRAY(Uuid())).within_group(
+                    sampled.c.household_id
+                )
+            ).where(sampled.c.village_code.between(*region_bounds(region_prefix(region_code))))
+        )
+        if quantiles:
+            return [*dict.fromkeys(quantiles), None]
     bounds: list[uuid.UUID | None] = []
     for lane in range(1, lanes):
         before = total * lane // lanes
