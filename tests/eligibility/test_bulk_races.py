@@ -124,7 +124,7 @@ async def test_a_large_run_is_split_into_lanes_of_about_equal_size(
             assert last is None
             ids = HouseholdInput.household_id
             lanes = [
-                await session.scalar(select(func.count()).where(condition))
+                (await session.execute(select(func.count()).where(condition))).scalar_one()
                 for condition in (ids <= first, ids > first, ids > second)
             ]
     finally:
