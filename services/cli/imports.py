@@ -1,6 +1,7 @@
 """`fupin households import`: a county file streamed to the registry's import endpoint, batch by batch."""
 
 import time
+import uuid
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -72,8 +73,10 @@ def _batches(households: Iterator[Household], size: int) -> Iterator[list[Househ
 def _send(api: Api, batch: list[Household], dry_run: bool) -> dict[str, Any]:
     """One batch; sent again once if another writer raced it (409 import_conflict: re-sending is harmless)."""
     body = {"dry_run": dry_run, "households": [household.body for household in batch]}
+    # A retry after a lost answer (504, a dropped connection) then reports what the batch created.
+    key = {"idempotency-key": str(uuid.uuid4())}
     for attempt in range(2):
-        response = api.request("POST", IMPORTS, json=body, allow=(409,))
+        response = api.request("POST", IMPORTS, json=body, allow=(409,), headers=key)
         if response.status_code != 409 or attempt == 1:
             break
     if response.status_code == 409:

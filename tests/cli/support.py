@@ -27,9 +27,11 @@ class Outcome:
         return json.loads(self.stdout)
 
 
-async def fupin(system: RunningSystem, *args: str, token: str | None = None) -> Outcome:
-    """`fupin --json …` against the system's gateway, in a thread (the gateway serves on this loop)."""
-    command = ["--url", system.gateway_url, "--token", token or system.admin_token, "--json", *args]
+async def fupin(
+    system: RunningSystem, *args: str, token: str | None = None, url: str | None = None
+) -> Outcome:
+    """`fupin --json …` against the gateway (or `url`), in a thread (the gateway serves on this loop)."""
+    command = ["--url", url or system.gateway_url, "--token", token or system.admin_token, "--json", *args]
     result = await asyncio.to_thread(CliRunner().invoke, app, command)
     return Outcome(result.exit_code, result.stdout, result.stderr)
 

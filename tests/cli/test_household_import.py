@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
+import uvicorn
 import yaml
 from sqlalchemy import func, select
 
@@ -13,6 +15,7 @@ from bench.generator import CAUSES, COUNTY_FILE_HEADERS, SyntheticHousehold
 from services.registry.models import AuditRecord, Household, Member, OutboxEvent
 from tests.cli.support import county_rows, fupin, report_rows, write_csv, write_xlsx
 from tests.registry.support import county
+from tests.support.bank import free_port
 from tests.support.system import RunningSystem, auth, eventually
 
 VILLAGE = "522627001201"
@@ -110,6 +113,57 @@ async def test_xlsx_import_files_households_like_a_survey_and_a_rerun_changes_no
     assert (again.json["created"], again.json["unchanged"], again.json["rejected"]) == (0, 4, 0)
     assert await stored(system) == before
     assert len((await system.api.http.get(f"{base}/versions", headers=headers)).json()) == 1
+
+
+async def test_a_batch_whose_answer_was_lost_is_counted_as_created_on_the_retry(
+    system: RunningSystem, tmp_path: Path
+) -> None:
+    """The registry commits a batch but the answer is lost (504 from a proxy in between); the CLI
+    sends it again, and its summary still says the households were created, not unchanged."""
+    lost: list[str] = []
+    upstream = httpx.AsyncClient(base_url=system.gateway_url, timeout=30)
+
+    async def proxy(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = [(name, value) for name, value in scope["headers"] if name != b"host"]
+        answer = await upstream.request(scope["method"], scope["path"], content=body, headers=headers)
+        status, content = answer.status_code, answer.content
+        if scope["path"].endswith("/households/imports") and not lost:
+            lost.append(answer.text)  # committed upstream; the caller never hears of it
+            status, content = 504, b'{"error": "gateway_timeout"}'
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": content})
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(proxy, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        await eventually(lambda: asyncio.sleep(0.01, server.started), within=10)
+        path = write_xlsx(tmp_path / "丢失应答.xlsx", county_rows(families(47, 3)))
+        outcome = await fupin(system, "households", "import", str(path), url=f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        await serving
+        await upstream.aclose()
+
+    assert len(lost) == 1
+    assert '"created":3' in lost[0]  # the first attempt did create them
+    assert outcome.exit_code == 0, outcome.stdout + outcome.stderr
+    assert (outcome.json["created"], outcome.json["unchanged"]) == (3, 0)
+    assert (await stored(system))["households"] == 3
 
 
 async def test_dry_run_checks_every_row_and_writes_nothing(system: RunningSystem, tmp_path: Path) -> None:
