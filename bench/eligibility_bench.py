@@ -10,7 +10,9 @@ set-based (COPY), not through the API. Then, timed:
    current outcomes and one event per household: every outcome is new);
 2. a second run after publishing a new version that moves the poverty line (only changed
    outcomes publish events);
-3. one assessment (preview: policy lookup, evaluation, explanation) repeated, p50/p99;
+3. one assessment (preview: policy lookup, evaluation, explanation) repeated, p50/p99, in the
+   process and, at the end, through the gateway to the eligibility service (separate uvicorn
+   processes on a fresh database, as a client sends it);
 4. a what-if simulation of a draft over one township of 200 k households.
 
 Peak memory is the process's maximum resident set (resource.getrusage), after loading. Each timed
@@ -28,9 +30,11 @@ import uuid
 from typing import Any
 
 import asyncpg
+import httpx
 
 from bench.cpu import PostgresCpu
 from bench.generator import SyntheticCounty
+from bench.surveys_bench import PASSWORD, separate_system
 from services.eligibility.assessments.service import preview
 from services.eligibility.household_inputs.service import facts_of
 from services.eligibility.models import ReassessmentRun
@@ -171,29 +175,52 @@ async def bulk(database: Database, label: str) -> tuple[float, int, int]:
     return elapsed, done.processed, done.changed
 
 
+PREVIEW = PreviewIn(
+    village_code="522627001201",
+    as_of=AS_OF,
+    household=HouseholdInputIn.model_validate(
+        {
+            "per_capita_net_income_fen": 180000,
+            "housing_safety_grade": "C",
+            "members": [
+                {"birth_date": "1980-03-15", "sex": "male", "labour_capacity": "normal"},
+                {"birth_date": "1950-06-11", "sex": "female", "labour_capacity": "lost"},
+            ],
+        }
+    ),
+)
+
+
+def p50_p99(timings: list[float]) -> tuple[float, float]:
+    """Milliseconds."""
+    timings = sorted(timings)
+    return timings[len(timings) // 2] * 1000, timings[int(len(timings) * 0.99)] * 1000
+
+
 async def single(database: Database, repeat: int) -> tuple[float, float]:
-    body = PreviewIn(
-        village_code="522627001201",
-        as_of=AS_OF,
-        household=HouseholdInputIn.model_validate(
-            {
-                "per_capita_net_income_fen": 180000,
-                "housing_safety_grade": "C",
-                "members": [
-                    {"birth_date": "1980-03-15", "sex": "male", "labour_capacity": "normal"},
-                    {"birth_date": "1950-06-11", "sex": "female", "labour_capacity": "lost"},
-                ],
-            }
-        ),
-    )
     timings = []
     for _ in range(repeat):
         started = time.perf_counter()
         async with database.sessionmaker() as session:
-            await preview(session, ADMIN, body)
+            await preview(session, ADMIN, PREVIEW)
         timings.append(time.perf_counter() - started)
-    timings.sort()
-    return timings[len(timings) // 2] * 1000, timings[int(len(timings) * 0.99)] * 1000
+    return p50_p99(timings)
+
+
+async def single_over_http(gateway_url: str, repeat: int) -> tuple[float, float]:
+    """The same preview as a client sends it: through the gateway to the eligibility service."""
+    body = PREVIEW.model_dump(mode="json")
+    async with httpx.AsyncClient(base_url=gateway_url, timeout=30) as http:
+        login = await http.post("/api/v1/auth/login", json={"username": "admin", "password": PASSWORD})
+        headers = {"authorization": f"Bearer {login.json()['access_token']}"}
+        timings = []
+        for attempt in range(repeat + 50):  # the first 50 warm the connections and caches up
+            started = time.perf_counter()
+            response = await http.post("/api/v1/assessments/preview", json=body, headers=headers)
+            response.raise_for_status()
+            if attempt >= 50:
+                timings.append(time.perf_counter() - started)
+    return p50_p99(timings)
 
 
 async def new_line_version(database: Database) -> uuid.UUID:
@@ -302,6 +329,10 @@ async def main_async(households: int) -> None:
 def main() -> None:
     households = int(os.environ.get("ELIGIBILITY_BENCH_HOUSEHOLDS", "1000000"))
     asyncio.run(main_async(households))
+    with separate_system(eligibility=True) as system:
+        p50, p99 = asyncio.run(single_over_http(system.gateway_url, 500))
+    label = "one assessment through the gateway (HTTP) p50 / p99"
+    print(f"{label:<58}{p50:>9.2f} / {p99:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -96,13 +96,14 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def separate_system(registry_workers: int = 1) -> Iterator[SeparateSystem]:
-    """A fresh database, migrated, with the gateway and the registry under uvicorn."""
+def separate_system(registry_workers: int = 1, *, eligibility: bool = False) -> Iterator[SeparateSystem]:
+    """A fresh database, migrated, with the gateway, the registry and (if asked) eligibility under uvicorn."""
     database = f"fupin_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     asyncio.run(_admin_sql(f'CREATE DATABASE "{database}"'))
     url = f"postgresql+asyncpg://{PG_SERVER}/{database}"
-    gateway_port, registry_port = free_port(), free_port()
-    registry_secret = secrets.token_urlsafe(32)
+    gateway_port, registry_port, eligibility_port = free_port(), free_port(), free_port()
+    registry_secret, eligibility_secret = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    clients = {"registry": registry_secret, "eligibility": eligibility_secret}
     env = {
         **os.environ,
         "GATEWAY_DATABASE_URL": url,
@@ -111,9 +112,13 @@ def separate_system(registry_workers: int = 1) -> Iterator[SeparateSystem]:
         "SUBSIDY_DATABASE_URL": url,
         "FUPIN_ADMIN_PASSWORD": PASSWORD,
         "GATEWAY_REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
-        "GATEWAY_SERVICE_CLIENTS": json.dumps({"registry": registry_secret}),
+        "GATEWAY_ELIGIBILITY_URL": f"http://127.0.0.1:{eligibility_port}",
+        "GATEWAY_SERVICE_CLIENTS": json.dumps(clients),
         "REGISTRY_GATEWAY_URL": f"http://127.0.0.1:{gateway_port}",
         "REGISTRY_CLIENT_SECRET": registry_secret,
+        "ELIGIBILITY_GATEWAY_URL": f"http://127.0.0.1:{gateway_port}",
+        "ELIGIBILITY_CLIENT_SECRET": eligibility_secret,
+        "ELIGIBILITY_REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
         "REGISTRY_PII_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "REGISTRY_PII_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
     }
@@ -142,11 +147,12 @@ def separate_system(registry_workers: int = 1) -> Iterator[SeparateSystem]:
         _wait_healthy(f"http://127.0.0.1:{gateway_port}", gateway)
         registry = serve("services.registry.app:app_from_env", registry_port, registry_workers)
         _wait_healthy(f"http://127.0.0.1:{registry_port}", registry)
-        yield SeparateSystem(
-            f"http://127.0.0.1:{gateway_port}",
-            database,
-            {"gateway": [gateway.pid], "registry": [registry.pid]},
-        )
+        pids = {"gateway": [gateway.pid], "registry": [registry.pid]}
+        if eligibility:
+            assessing = serve("services.eligibility.app:app_from_env", eligibility_port)
+            _wait_healthy(f"http://127.0.0.1:{eligibility_port}", assessing)
+            pids["eligibility"] = [assessing.pid]
+        yield SeparateSystem(f"http://127.0.0.1:{gateway_port}", database, pids)
     finally:
         for process in processes:
             process.send_signal(signal.SIGINT)
