@@ -10,6 +10,7 @@ import httpx
 import uvicorn
 import yaml
 from sqlalchemy import func, select
+from stdnum.cn import ric
 
 from bench.generator import CAUSES, COUNTY_FILE_HEADERS, SyntheticHousehold
 from services.registry.models import AuditRecord, Household, Member, OutboxEvent
@@ -164,6 +165,52 @@ async def test_a_batch_whose_answer_was_lost_is_counted_as_created_on_the_retry(
     assert outcome.exit_code == 0, outcome.stdout + outcome.stderr
     assert (outcome.json["created"], outcome.json["unchanged"]) == (3, 0)
     assert (await stored(system))["households"] == 3
+
+
+def namesake(row: tuple[Any, ...], of: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row for `of`'s household: a person with the name and birth date of `row`'s member, but
+    another ID number (another sequence number of the same sex) and no relation to the head."""
+    number = row[COLUMN["身份证号码"]]
+    other = number[:14] + f"{(int(number[14:17]) + 4) % 1000:03d}"
+    twin = list(row)
+    twin[COLUMN["户主姓名"]] = of[COLUMN["户主姓名"]]
+    twin[COLUMN["户主身份证号码"]] = of[COLUMN["户主身份证号码"]]
+    twin[COLUMN["身份证号码"]] = other + ric.calc_check_digit(other + "0")
+    twin[COLUMN["与户主关系"]] = "其他"
+    return tuple(twin)
+
+
+async def test_namesakes_in_the_county_are_flagged_for_duplicate_review(
+    system: RunningSystem, tmp_path: Path
+) -> None:
+    first, second, third = families(53, 3, least=3)
+    earlier = write_xlsx(tmp_path / "第一批.xlsx", county_rows([first]))
+    assert (await fupin(system, "households", "import", str(earlier))).json["created"] == 1
+    # In the second file the second household's last member is a namesake of the first household's
+    # spouse, and the third's of the second's spouse (sizes, and so per-capita incomes, unchanged).
+    first_rows, second_rows, third_rows = (county_rows([household]) for household in (first, second, third))
+    rows = [
+        *second_rows[:-1],
+        namesake(first_rows[1], second_rows[0]),
+        *third_rows[:-1],
+        namesake(second_rows[1], third_rows[0]),
+    ]
+    later = write_xlsx(tmp_path / "第二批.xlsx", rows)
+
+    imported = await fupin(system, "households", "import", str(later))
+    again = await fupin(system, "households", "import", str(later))
+
+    assert (imported.json["created"], again.json["unchanged"]) == (2, 2), imported.stdout
+    headers = auth(system.admin_token)
+    flags = (await system.api.http.get("/api/v1/registry/duplicates", headers=headers)).json()
+    found = {frozenset((flag["household_id"], flag["other_household_id"])) for flag in flags}
+    households = [
+        (await household_of(system, household.members[0].id_number) or {}).get("id")
+        for household in (first, second, third)
+    ]
+    assert len(flags) == 2  # one flag a pair, not one each way round, and none again on the rerun
+    assert found == {frozenset(households[:2]), frozenset(households[1:])}
+    assert {flag["status"] for flag in flags} == {"open"}
 
 
 async def test_dry_run_checks_every_row_and_writes_nothing(system: RunningSystem, tmp_path: Path) -> None:

@@ -5,10 +5,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, or_, select, tuple_
+from sqlalchemy import Row, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from services.kit.regions import region_bounds, region_filter
+from services.kit.database import one_of
+from services.kit.regions import region_filter
 from services.registry.models import DuplicateFlag, Household, HouseholdStatusChange, HouseholdVersion, Member
 
 
@@ -104,31 +106,41 @@ async def status_changes(session: AsyncSession, household_id: uuid.UUID) -> Sequ
     return result.scalars().all()
 
 
-async def same_name_and_birth(
-    session: AsyncSession, county_prefix: str, people: list[tuple[dt.date, str]], household_id: uuid.UUID
-) -> Sequence[tuple[uuid.UUID, uuid.UUID, str, dt.date]]:
-    """(member id, household id, name, birth date) of active members of other households in the county."""
-    if not people:
+async def unflagged_namesakes(
+    session: AsyncSession, household_ids: Sequence[uuid.UUID]
+) -> Sequence[tuple[uuid.UUID, uuid.UUID, str, uuid.UUID, uuid.UUID]]:
+    """(member, household, village, other member, other household): active members of these households
+    with the name and birth date of an active member of another household in the same county, where
+    the pair is not flagged yet (either way round)."""
+    if not household_ids:
         return []
+    other, other_household = aliased(Member), aliased(Household)
+    county = func.substr(Household.village_code, 1, 6)
+    flagged = select(DuplicateFlag.id).where(
+        or_(
+            and_(DuplicateFlag.member_id == Member.id, DuplicateFlag.other_member_id == other.id),
+            and_(DuplicateFlag.member_id == other.id, DuplicateFlag.other_member_id == Member.id),
+        )
+    )
     result = await session.execute(
-        select(Member.id, Member.household_id, Member.name, Member.birth_date)
+        select(Member.id, Member.household_id, Household.village_code, other.id, other.household_id)
         .join(Household, Household.id == Member.household_id)
+        .join(
+            other,
+            and_(
+                other.birth_date == Member.birth_date,
+                other.name == Member.name,
+                other.household_id != Member.household_id,
+                other.active.is_(True),
+            ),
+        )
+        .join(other_household, other_household.id == other.household_id)
         .where(
-            tuple_(Member.birth_date, Member.name).in_(people),
+            one_of(session, Member.household_id, household_ids),
             Member.active.is_(True),
-            Member.household_id != household_id,
-            Household.village_code.between(*region_bounds(county_prefix)),
+            func.substr(other_household.village_code, 1, 6) == county,
+            ~exists(flagged),
         )
+        .order_by(Member.id, other.id)
     )
-    return [(row[0], row[1], row[2], row[3]) for row in result.all()]
-
-
-async def flagged_pairs(session: AsyncSession, member_ids: list[uuid.UUID]) -> set[frozenset[uuid.UUID]]:
-    if not member_ids:
-        return set()
-    result = await session.execute(
-        select(DuplicateFlag.member_id, DuplicateFlag.other_member_id).where(
-            or_(DuplicateFlag.member_id.in_(member_ids), DuplicateFlag.other_member_id.in_(member_ids))
-        )
-    )
-    return {frozenset((row[0], row[1])) for row in result.all()}
+    return [(row[0], row[1], row[2], row[3], row[4]) for row in result.all()]

@@ -12,7 +12,7 @@ from services.kit.audit import record_audit
 from services.kit.auth import Principal, Role
 from services.kit.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 from services.kit.outbox import publish
-from services.kit.regions import county_of, region_prefix
+from services.kit.regions import county_of
 from services.registry import concurrency, contract
 from services.registry.clock import Clock
 from services.registry.households import history, repository
@@ -516,38 +516,32 @@ async def apply_survey(
         created=created,
         detail={"submission_id": str(survey.submission_id)},
     )
-    await flag_likely_duplicates(session, household, members)
+    await flag_likely_duplicates(session, [household.id])
     return household
 
 
-async def flag_likely_duplicates(
-    session: AsyncSession, household: Household, members: Sequence[Member]
-) -> None:
+async def flag_likely_duplicates(session: AsyncSession, household_ids: Sequence[uuid.UUID]) -> None:
     """Same name and birth date as an active member of another household in the county: flag, never refuse."""
-    county = region_prefix(county_of(household.village_code))
-    matches = await repository.same_name_and_birth(
-        session, county, [(m.birth_date, m.name) for m in members], household.id
-    )
-    if not matches:
-        return
-    known = await repository.flagged_pairs(session, [m.id for m in members])
-    for member in members:
-        for other_id, other_household, name, birth in matches:
-            pair = frozenset((member.id, other_id))
-            if (name, birth) != (member.name, member.birth_date) or pair in known:
-                continue
-            known.add(pair)
-            session.add(
-                DuplicateFlag(
-                    county_code=county_of(household.village_code),
-                    member_id=member.id,
-                    household_id=household.id,
-                    other_member_id=other_id,
-                    other_household_id=other_household,
-                    status=DUPLICATE_OPEN,
-                )
+    flagged: set[frozenset[uuid.UUID]] = set()
+    for member, household, village, other, other_household in await repository.unflagged_namesakes(
+        session, household_ids
+    ):
+        pair = frozenset((member, other))
+        if pair in flagged:  # both members are among these households: one flag for the two
+            continue
+        flagged.add(pair)
+        session.add(
+            DuplicateFlag(
+                county_code=county_of(village),
+                member_id=member,
+                household_id=household,
+                other_member_id=other,
+                other_household_id=other_household,
+                status=DUPLICATE_OPEN,
             )
-    await session.flush()
+        )
+    if flagged:
+        await session.flush()
 
 
 async def _refuse_members_of_other_households(

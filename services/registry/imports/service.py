@@ -29,6 +29,7 @@ from services.registry.households import history
 from services.registry.households import repository as households
 from services.registry.households.identity import InvalidIdNumber, PiiVault, id_number_facts, mask_id_number
 from services.registry.households.service import (
+    flag_likely_duplicates,
     household_changed,
     mask_account,
     per_capita_net_income,
@@ -493,7 +494,8 @@ async def import_households(
 
 
 async def _write(session: AsyncSession, new: Sequence[Prepared], principal: Principal) -> None:
-    """Households, members, version 1, status history, audit records and events: one bulk insert each."""
+    """Households, members, version 1, status history, audit records and events: one bulk insert each;
+    then the members' likely duplicates flagged for review."""
     if not new:
         return
     now = utcnow()
@@ -524,6 +526,8 @@ async def _write(session: AsyncSession, new: Sequence[Prepared], principal: Prin
             "部分农户或成员刚被他人同时写入,请重新提交本批数据。",
             code="import_conflict",
         ) from exc
+    # Namesakes (same name and birth date in the county) go to duplicate review, as a survey's do.
+    await flag_likely_duplicates(session, [p.household.id for p in new])
     await repository.insert_rows(session, HouseholdVersion, versions)
     await repository.insert_rows(
         session,
