@@ -35,6 +35,7 @@ import httpx
 from bench.cpu import PostgresCpu
 from bench.generator import SyntheticCounty
 from bench.surveys_bench import PASSWORD, separate_system
+from bench.timing import percentiles
 from services.eligibility.assessments.service import preview
 from services.eligibility.household_inputs.service import facts_of
 from services.eligibility.models import ReassessmentRun
@@ -191,12 +192,6 @@ PREVIEW = PreviewIn(
 )
 
 
-def p50_p99(timings: list[float]) -> tuple[float, float]:
-    """Milliseconds."""
-    timings = sorted(timings)
-    return timings[len(timings) // 2] * 1000, timings[int(len(timings) * 0.99)] * 1000
-
-
 async def single(database: Database, repeat: int) -> tuple[float, float]:
     timings = []
     for _ in range(repeat):
@@ -204,7 +199,8 @@ async def single(database: Database, repeat: int) -> tuple[float, float]:
         async with database.sessionmaker() as session:
             await preview(session, ADMIN, PREVIEW)
         timings.append(time.perf_counter() - started)
-    return p50_p99(timings)
+    p50, _p95, p99 = percentiles(timings)
+    return p50, p99
 
 
 async def single_over_http(gateway_url: str, repeat: int) -> tuple[float, float]:
@@ -220,7 +216,8 @@ async def single_over_http(gateway_url: str, repeat: int) -> tuple[float, float]
             response.raise_for_status()
             if attempt >= 50:
                 timings.append(time.perf_counter() - started)
-    return p50_p99(timings)
+    p50, _p95, p99 = percentiles(timings)
+    return p50, p99
 
 
 async def new_line_version(database: Database) -> uuid.UUID:

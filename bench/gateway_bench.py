@@ -16,6 +16,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from bench.timing import percentiles
 from services.gateway.app import create_app
 from services.gateway.auth.passwords import Passwords
 from services.gateway.bootstrap import ensure_admin
@@ -26,16 +27,6 @@ PASSWORD = "Bench-pass-2026"
 LOGINS = 60
 REQUESTS = 2000
 VERIFICATIONS = 5000
-
-
-def percentiles(samples: list[float]) -> tuple[float, float, float]:
-    """p50, p95, p99 in milliseconds."""
-    ordered = sorted(samples)
-
-    def pick(quantile: float) -> float:
-        return ordered[min(len(ordered) - 1, int(quantile * len(ordered)))] * 1000
-
-    return pick(0.50), pick(0.95), pick(0.99)
 
 
 async def timed(call: Callable[[], Awaitable[object]], times: int) -> list[float]:
