@@ -154,9 +154,25 @@ def one_of(
     A thousand ids as a thousand placeholders cost a compile and a parse on every call; an array is
     one placeholder, so the statement is prepared once.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)
+    return in_list(column, session.get_bind().dialect.name, values=list(values))
+
+
+def in_list(
+    column: QueryableAttribute[Any], dialect: str, name: str | None = None, values: list[Any] | None = None
+) -> ColumnElement[bool]:
+    """`column IN :name`: one array parameter on PostgreSQL, an expanded list elsewhere.
+
+    Named and without values, it serves a statement built once per dialect and given the list when it
+    runs: building a query with joins and aliases costs more CPU than running it (~1 ms against 0.3).
+    """
+    postgresql = dialect == "postgresql"
+    kind: Any = ARRAY(column.type) if postgresql else column.type
+    parameter = (
+        bindparam(name, type_=kind, expanding=not postgresql)
+        if values is None
+        else bindparam(name, values, type_=kind, expanding=not postgresql)
+    )
+    return column == any_(parameter) if postgresql else column.in_(parameter)
 
 
 async def bulk_insert(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
