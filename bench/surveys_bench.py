@@ -1,7 +1,8 @@
 """Field-survey sync through the gateway (入户调查同步): singles, batches and a replay storm.
 
 Runs the system in separate mode against the local PostgreSQL: a fresh database, the gateway
-and the registry as their own uvicorn processes, and an asyncio httpx load generator.
+and the registry as their own uvicorn processes (FUPIN_BENCH_REGISTRY_WORKERS registry workers,
+default 2: one per core), and an asyncio httpx load generator.
 """
 
 import asyncio
@@ -376,7 +377,7 @@ def main() -> None:
         "batch_concurrency": int(os.environ.get("FUPIN_BENCH_BATCH_CONCURRENCY", "4")),
         "drain_timeout": int(os.environ.get("FUPIN_BENCH_DRAIN_TIMEOUT", "1200")),
     }
-    workers = int(os.environ.get("FUPIN_BENCH_REGISTRY_WORKERS", "1"))
+    workers = int(os.environ.get("FUPIN_BENCH_REGISTRY_WORKERS", "2"))  # one per core, as the import bench
     # The machine may be shared: the load around the run says how far its figures can be trusted.
     load_before = os.getloadavg()
     with separate_system(workers) as system:

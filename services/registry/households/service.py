@@ -264,7 +264,7 @@ async def record_change(
     """Make the change a new version: its snapshot, its field list, an audit record and a feed event."""
     if not created:
         household.version += 1
-    await session.flush()
+        await session.flush()
     previous = None if created else await repository.get_version(session, household.id, household.version - 1)
     current = history.snapshot(household, members)
     changes = history.diff(previous.snapshot if previous else None, current)
@@ -280,8 +280,11 @@ async def record_change(
     )
     session.add(version)
     try:
-        async with session.begin_nested():
+        if created:  # nobody else can write a version of a household made in this transaction
             await session.flush()
+        else:
+            async with session.begin_nested():
+                await session.flush()
     except IntegrityError as exc:
         # Someone else wrote this version number first (no row lock on their path): ours is stale.
         raise Conflict(
@@ -457,6 +460,7 @@ async def apply_survey(
     created = household is None
     if household is None:
         household = Household(
+            id=uuid.uuid4(),  # known now: its members are written in the same flush
             status=HouseholdStatus.APPLICANT.value,
             category=HouseholdCategory.NOT_POOR.value,
             secondary_causes=[],
@@ -470,7 +474,6 @@ async def apply_survey(
         _apply_profile(household, survey.profile)
     if survey.bank_account is not None:
         household.bank_account_cipher = vault.encrypt(survey.bank_account.account_number)
-    await session.flush()
 
     # A household created just now has no members yet: nothing to read back.
     current = [] if created else await repository.active_members(session, household.id)

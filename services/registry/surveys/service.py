@@ -315,10 +315,11 @@ async def submit(
         )
         await session.flush()
         missing = (await repository.missing_attachments(session, [submission.id])).get(submission.id, [])
-    _audit(session, principal, submission, "survey.receive", "收到入户调查")
     if missing:
+        _audit(session, principal, submission, "survey.receive", "收到入户调查")
         _publish_status(session, submission)
         return Intake(result_of(submission, missing), created=True)
+    # Received and applied at once: the apply record (below) is the one audit record of both.
     await _apply(session, submission, survey, household, principal, context, numbers)
     return Intake(result_of(submission), created=True)
 
