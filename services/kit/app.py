@@ -55,8 +55,9 @@ def build_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        for hook in on_startup or []:
-            await hook(app)
+        async with database.exclusively("startup"):
+            for hook in on_startup or []:
+                await hook(app)
         workers: list[BackgroundWorker] = app.state.workers
         if settings.run_background_tasks:
             for worker in workers:

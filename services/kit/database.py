@@ -2,7 +2,9 @@
 
 import datetime as dt
 import uuid
+import zlib
 from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -18,6 +20,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     event,
+    func,
     insert,
     literal,
     select,
@@ -144,6 +147,24 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+    @asynccontextmanager
+    async def exclusively(self, purpose: str) -> AsyncIterator[None]:
+        """Hold a PostgreSQL advisory lock named after this schema and purpose (one process at a time).
+
+        Replicas start together: each adds the shipped rows it does not find, so without the lock two
+        of them add the same row and one fails to start.
+        """
+        if self.is_sqlite:  # one process owns an SQLite file
+            yield
+            return
+        key = zlib.crc32(f"{self.schema}.{purpose}".encode())
+        async with self.engine.connect() as connection:
+            await connection.execute(select(func.pg_advisory_lock(key)))
+            try:
+                yield
+            finally:
+                await connection.execute(select(func.pg_advisory_unlock(key)))
 
 
 def one_of(
