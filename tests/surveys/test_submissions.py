@@ -2,6 +2,7 @@
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -281,3 +282,68 @@ async def test_a_batch_applies_each_item_on_its_own_in_order(any_system: Running
         f"{SURVEYS}/batch", json={"submissions": [three.survey()] * 101}, headers=team.as_cadre()
     )
     assert too_many.status_code == 422
+
+
+async def test_queued_surveys_of_new_households_get_the_outcome_each_would_get_alone(
+    system: RunningSystem,
+) -> None:
+    # The applier writes runs of new households together; each must still come out as if alone.
+    http = system.api.http
+    existing, first, second, third, fourth = [h for h in households(11, 12) if len(h.members) > 1][:5]
+    team = await make_team(system, existing.village_code)
+    single = await http.post(SURVEYS, json=existing.survey(), headers=team.as_cadre())
+    assert single.json()["status"] == "accepted", single.text
+    existing_id = single.json()["household_id"]
+    shares_with_first = second.survey(submission_id=uuid.uuid4())
+    shares_with_first["members"][1] = first.survey()["members"][1]
+    shares_with_existing = third.survey(submission_id=uuid.uuid4())
+    shares_with_existing["members"][1] = existing.survey()["members"][1]
+    batch = [
+        first.survey(submission_id=uuid.uuid4()),
+        shares_with_first,
+        shares_with_existing,
+        revision(existing, existing_id, 1, income={**existing.income, "wages_fen": 1_234_500}),
+        fourth.survey(submission_id=uuid.uuid4()),
+    ]
+    response = await http.post(f"{SURVEYS}/batch", json={"submissions": batch}, headers=team.as_cadre())
+    assert [item["status_code"] for item in response.json()["items"]] == [201] * 5, response.text
+
+    async def outcomes() -> list[dict[str, Any]] | None:
+        found = [
+            (await http.get(f"{SURVEYS}/{body['submission_id']}", headers=team.as_cadre())).json()
+            for body in batch
+        ]
+        return None if any(result["status"] == "received" for result in found) else found
+
+    found = await eventually(outcomes)
+    assert [(result["status"], result["reason_code"]) for result in found] == [
+        ("accepted", None),
+        ("needs_review", "possible_duplicate"),
+        ("needs_review", "possible_duplicate"),
+        ("accepted", None),
+        ("accepted", None),
+    ]
+    assert found[3]["household_id"] == existing_id
+    assert found[3]["household_version"] == 2
+    created = [found[0]["household_id"], found[4]["household_id"]]
+    assert await system.rows("registry", Household) == 3
+    for household_id in created:
+        file = (await http.get(f"/api/v1/households/{household_id}", headers=team.as_cadre())).json()
+        assert file["version"] == 1
+        assert file["status"] == "applicant"
+    async with system.app("registry").state.database.sessionmaker() as session:
+        versions = await session.scalar(
+            select(func.count())
+            .select_from(HouseholdVersion)
+            .where(HouseholdVersion.household_id.in_([uuid.UUID(h) for h in created]))
+        )
+        applied = await session.scalar(
+            select(func.count())
+            .select_from(AuditRecord)
+            .where(
+                AuditRecord.action == "survey.apply",
+                AuditRecord.entity_id.in_([body["submission_id"] for body in batch]),
+            )
+        )
+    assert versions == 2
+    assert applied == 5

@@ -280,9 +280,7 @@ async def record_change(
     )
     session.add(version)
     try:
-        if created:  # nobody else can write a version of a household made in this transaction
-            await session.flush()
-        else:
+        if not created:  # nobody else can write a version of a household made in this transaction
             async with session.begin_nested():
                 await session.flush()
     except IntegrityError as exc:
@@ -438,67 +436,10 @@ async def apply_survey(
     numbers = validated_members(survey.members) if numbers is None else numbers
     indexes = [vault.blind_index(number) for number in numbers]
     await _refuse_members_of_other_households(session, indexes, household, principal)
-    head = next(m for m in survey.members if m.relation is Relation.HEAD)
-    fields: dict[str, Any] = {
-        "village_code": survey.village_code,
-        "head_name": head.name,
-        "member_count": len(survey.members),
-        "wages_fen": survey.income.wages_fen,
-        "production_net_fen": survey.income.production_net_fen,
-        "property_fen": survey.income.property_fen,
-        "transfer_fen": survey.income.transfer_fen,
-        "production_cost_fen": survey.income.production_cost_fen,
-        "per_capita_net_income_fen": per_capita_net_income(survey.income, len(survey.members)),
-        "housing_structure": survey.housing.structure,
-        "housing_area_m2": survey.housing.area_m2,
-        "housing_safety_grade": survey.housing.safety_grade.value,
-        "drinking_water_safe": survey.housing.drinking_water_safe,
-    }
-    if survey.bank_account is not None:
-        fields["bank_name"] = survey.bank_account.bank_name
-        fields["bank_account_masked"] = mask_account(survey.bank_account.account_number)
     created = household is None
-    if household is None:
-        household = Household(
-            id=uuid.uuid4(),  # known now: its members are written in the same flush
-            status=HouseholdStatus.APPLICANT.value,
-            category=HouseholdCategory.NOT_POOR.value,
-            secondary_causes=[],
-            **fields,
-        )
-        session.add(household)
-    else:
-        for name, value in fields.items():
-            setattr(household, name, value)
-    if survey.profile is not None:
-        _apply_profile(household, survey.profile)
-    if survey.bank_account is not None:
-        household.bank_account_cipher = vault.encrypt(survey.bank_account.account_number)
-
     # A household created just now has no members yet: nothing to read back.
-    current = [] if created else await repository.active_members(session, household.id)
-    existing = {m.id_number_index: m for m in current}
-    members: list[Member] = []
-    for member_in, number, index in zip(survey.members, numbers, indexes, strict=True):
-        member = existing.pop(index, None)
-        if member is None:
-            member = Member(
-                household_id=household.id,
-                id_number_cipher=vault.encrypt(number),
-                id_number_index=index,
-                id_number_masked=mask_id_number(number),
-                skills=[],
-            )
-            session.add(member)
-        member.name = member_in.name
-        member.sex = member_in.sex.value
-        member.birth_date = member_in.birth_date
-        member.relation = member_in.relation.value
-        member.labour_capacity = member_in.labour_capacity.value
-        _apply_member_details(member, member_in)
-        members.append(member)
-    for gone in existing.values():
-        gone.active = False
+    current = [] if household is None else await repository.active_members(session, household.id)
+    household, members = _surveyed(session, survey, household, current, numbers, indexes, vault)
     try:
         async with session.begin_nested():
             await session.flush()
@@ -521,6 +462,118 @@ async def apply_survey(
     )
     await flag_likely_duplicates(session, [household.id])
     return household
+
+
+async def create_from_surveys(
+    session: AsyncSession, surveys: Sequence[tuple[SurveySubmit, Principal]], vault: PiiVault
+) -> list[Household | None]:
+    """New households from many valid surveys of new households, written together (the survey applier).
+
+    Each gets what `apply_survey` gives one: the same rows, version 1, its audit record and event,
+    namesakes flagged. None, in its place, for a survey with a member already active in another
+    household or in an earlier survey here: the caller applies it alone, which says why it cannot be.
+    IntegrityError (nothing kept) when someone else wrote one of these members meanwhile.
+    """
+    prepared = []
+    for survey, principal in surveys:
+        numbers = validated_members(survey.members)
+        prepared.append((survey, principal, numbers, [vault.blind_index(number) for number in numbers]))
+    taken = await repository.active_indexes(session, [index for *_, indexes in prepared for index in indexes])
+    made: list[tuple[Household, list[Member], SurveySubmit, Principal] | None] = []
+    for survey, principal, numbers, indexes in prepared:
+        if taken.intersection(indexes):
+            made.append(None)
+            continue
+        taken.update(indexes)
+        household, members = _surveyed(session, survey, None, [], numbers, indexes, vault)
+        made.append((household, members, survey, principal))
+    async with session.begin_nested():
+        await session.flush()
+    for entry in made:
+        if entry is not None:
+            household, members, survey, principal = entry
+            await record_change(
+                session,
+                household,
+                members,
+                principal=principal,
+                action="household.create",
+                reason="入户调查",
+                created=True,
+                detail={"submission_id": str(survey.submission_id)},
+            )
+    await flag_likely_duplicates(session, [entry[0].id for entry in made if entry is not None])
+    return [entry[0] if entry is not None else None for entry in made]
+
+
+def _surveyed(
+    session: AsyncSession,
+    survey: SurveySubmit,
+    household: Household | None,
+    current: Sequence[Member],
+    numbers: list[str],
+    indexes: list[str],
+    vault: PiiVault,
+) -> tuple[Household, list[Member]]:
+    """The household and its active members as the survey says, added to the session (not flushed)."""
+    head = next(m for m in survey.members if m.relation is Relation.HEAD)
+    fields: dict[str, Any] = {
+        "village_code": survey.village_code,
+        "head_name": head.name,
+        "member_count": len(survey.members),
+        "wages_fen": survey.income.wages_fen,
+        "production_net_fen": survey.income.production_net_fen,
+        "property_fen": survey.income.property_fen,
+        "transfer_fen": survey.income.transfer_fen,
+        "production_cost_fen": survey.income.production_cost_fen,
+        "per_capita_net_income_fen": per_capita_net_income(survey.income, len(survey.members)),
+        "housing_structure": survey.housing.structure,
+        "housing_area_m2": survey.housing.area_m2,
+        "housing_safety_grade": survey.housing.safety_grade.value,
+        "drinking_water_safe": survey.housing.drinking_water_safe,
+    }
+    if survey.bank_account is not None:
+        fields["bank_name"] = survey.bank_account.bank_name
+        fields["bank_account_masked"] = mask_account(survey.bank_account.account_number)
+    if household is None:
+        household = Household(
+            id=uuid.uuid4(),  # known now: its members are written in the same flush
+            status=HouseholdStatus.APPLICANT.value,
+            category=HouseholdCategory.NOT_POOR.value,
+            secondary_causes=[],
+            **fields,
+        )
+        session.add(household)
+    else:
+        for name, value in fields.items():
+            setattr(household, name, value)
+    if survey.profile is not None:
+        _apply_profile(household, survey.profile)
+    if survey.bank_account is not None:
+        household.bank_account_cipher = vault.encrypt(survey.bank_account.account_number)
+    existing = {m.id_number_index: m for m in current}
+    members: list[Member] = []
+    for member_in, number, index in zip(survey.members, numbers, indexes, strict=True):
+        member = existing.pop(index, None)
+        if member is None:
+            member = Member(
+                household_id=household.id,
+                id_number_cipher=vault.encrypt(number),
+                id_number_index=index,
+                id_number_masked=mask_id_number(number),
+                skills=[],
+            )
+            session.add(member)
+        member.name = member_in.name
+        member.sex = member_in.sex.value
+        member.birth_date = member_in.birth_date
+        member.relation = member_in.relation.value
+        member.labour_capacity = member_in.labour_capacity.value
+        _apply_member_details(member, member_in)
+        members.append(member)
+    for gone in existing.values():
+        gone.active = False
+    return household, members
 
 
 async def flag_likely_duplicates(session: AsyncSession, household_ids: Sequence[uuid.UUID]) -> None:

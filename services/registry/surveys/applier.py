@@ -6,7 +6,7 @@ import logging
 
 from services.kit.database import Database
 from services.registry.surveys import repository
-from services.registry.surveys.service import RECEIVED, Context, apply_stored
+from services.registry.surveys.service import RECEIVED, Context, apply_received
 
 logger = logging.getLogger("fupin.registry.surveys")
 
@@ -15,7 +15,7 @@ class SurveyApplier:
     """Background worker; replicas share the work (a submission being applied is skipped by the others)."""
 
     def __init__(
-        self, database: Database, context: Context, poll_seconds: float, batch_size: int = 25
+        self, database: Database, context: Context, poll_seconds: float, batch_size: int = 100
     ) -> None:
         self.database = database
         self.context = context
@@ -29,8 +29,7 @@ class SurveyApplier:
         # One commit for many: each keeps its own outcome (a conflict is undone in its own savepoint).
         async with self.database.sessionmaker() as session, session.begin():
             submissions = await repository.next_received(session, RECEIVED, self.batch_size)
-            for submission in submissions:
-                await apply_stored(session, submission, self.context)
+            await apply_received(session, submissions, self.context)
             return len(submissions)
 
     async def drain(self) -> int:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.audit import record_audit
@@ -39,7 +40,13 @@ from services.registry.config import RegistrySettings
 from services.registry.forms import service as forms
 from services.registry.households import repository as households
 from services.registry.households.identity import PiiVault
-from services.registry.households.service import NOT_FOUND, apply_survey, ensure_current, validated_members
+from services.registry.households.service import (
+    NOT_FOUND,
+    apply_survey,
+    create_from_surveys,
+    ensure_current,
+    validated_members,
+)
 from services.registry.models import (
     AuditRecord,
     Household,
@@ -334,6 +341,56 @@ async def apply_waiting(session: AsyncSession, sha256: str, context: Context) ->
     return applied
 
 
+async def apply_received(
+    session: AsyncSession, submissions: Sequence[SurveySubmission], context: Context
+) -> None:
+    """Apply received, complete submissions in order (the applier; the caller locked them).
+
+    Runs of surveys of new households with nothing to review are written together (one flush for
+    all, not one each: ~most of a survey's cost); any other submission is applied on its own.
+    """
+    run: list[SurveySubmission] = []
+    for submission in submissions:
+        if _creates_without_review(submission, context):
+            run.append(submission)
+            continue
+        await _create_together(session, run, context)
+        run = []
+        await apply_stored(session, submission, context)
+    await _create_together(session, run, context)
+
+
+def _creates_without_review(submission: SurveySubmission, context: Context) -> bool:
+    # Opening an identification case is a workflow of its own: such surveys go one by one.
+    return (
+        submission.household_id is None
+        and not submission.flags
+        and not context.settings.survey_opens_identification_case
+    )
+
+
+async def _create_together(
+    session: AsyncSession, submissions: list[SurveySubmission], context: Context
+) -> None:
+    if not submissions:
+        return
+    entries = [(_survey_of(row, context.vault), _principal_of(row)) for row in submissions]
+    try:
+        async with session.begin_nested():
+            made = await create_from_surveys(session, entries, context.vault)
+    except (IntegrityError, AppError):
+        # Someone else wrote one of these members meanwhile, or a survey no longer passes: one by one,
+        # each gets its own outcome.
+        for submission in submissions:
+            await apply_stored(session, submission, context)
+        return
+    for submission, household in zip(submissions, made, strict=True):
+        if household is None:
+            await apply_stored(session, submission, context)  # a member is taken: it says by whom
+        else:
+            _accept(session, submission, household, _principal_of(submission))
+
+
 async def apply_stored(session: AsyncSession, submission: SurveySubmission, context: Context) -> None:
     """Apply a received, complete submission as its author would have (the caller locked it)."""
     survey = _survey_of(submission, context.vault)
@@ -417,9 +474,18 @@ async def _apply(
                 exc.detail_zh,
             )
         else:
-            _settle(submission, ACCEPTED)
-            submission.household_id = household.id
-            submission.household_version = household.version
+            _accept(session, submission, household, actor)
+            return
+    _audit(session, actor, submission, "survey.apply", "入户调查处理结果")
+    _publish_status(session, submission)
+
+
+def _accept(
+    session: AsyncSession, submission: SurveySubmission, household: Household, actor: Principal
+) -> None:
+    _settle(submission, ACCEPTED)
+    submission.household_id = household.id
+    submission.household_version = household.version
     _audit(session, actor, submission, "survey.apply", "入户调查处理结果")
     _publish_status(session, submission)
 
