@@ -58,6 +58,7 @@ async def forward(request: Request, links: ServiceLinks, timeout_seconds: float)
     except (httpx.TimeoutException, TimeoutError) as exc:
         raise GatewayTimeout(f"The {service} service did not answer in time.", "下游服务响应超时。") from exc
     except httpx.TransportError as exc:
+        logger.warning("%s unreachable for %s %s: %r", service, request.method, request.url.path, exc)
         raise ServiceUnavailable(f"The {service} service is unavailable.", "下游服务暂不可用。") from exc
     if upstream.status_code >= 500:
         logger.warning(
