@@ -4,12 +4,14 @@ downstream failure's body never reaches the caller; every answer in the error en
 import asyncio
 import uuid
 
+import httpx
+import uvicorn
 from starlette.types import Receive, Scope, Send
 
-from services.kit.http import ServiceLinks
+from services.kit.http import KEEPALIVE_SECONDS, ServiceLinks
 from tests.gateway.conftest import VILLAGE_A, Gateway
 from tests.support.bank import free_port
-from tests.support.system import auth
+from tests.support.system import auth, eventually
 
 SECRET = "Traceback: password=hunter2 at db.internal"
 
@@ -80,3 +82,39 @@ async def test_workbook_exports_get_the_longer_export_timeout(gateway: Gateway) 
     finally:
         gateway.app.state.links = real_links
         await slow.aclose()
+
+
+async def answer_ok(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "http":
+        await receive()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+
+async def test_a_connection_is_not_reused_when_the_service_may_be_closing_it() -> None:
+    # uvicorn closes a connection idle for its keep-alive time; a request sent on it just then fails.
+    assert uvicorn.Config(answer_ok).timeout_keep_alive > KEEPALIVE_SECONDS
+    server_keepalive = 0.2  # seconds; the client's keep-alive scaled to match (2 s of uvicorn's 5)
+    port = free_port()
+    config = uvicorn.Config(answer_ok, host="127.0.0.1", port=port, log_level="error")
+    config.timeout_keep_alive = server_keepalive  # type: ignore[assignment]  # a float works; typed int
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    links = ServiceLinks(
+        {"registry": f"http://127.0.0.1:{port}"}, keepalive_seconds=server_keepalive * KEEPALIVE_SECONDS / 5
+    )
+    try:
+        await eventually(lambda: asyncio.sleep(0.01, server.started), within=10)
+        statuses: list[int | str] = []
+        # Idle for about the server's keep-alive time, a little less to a little more: when it closes.
+        for offset_ms in range(-10, 11):
+            await asyncio.sleep(server_keepalive + offset_ms / 1000)
+            try:
+                statuses.append((await links.client("registry").post("/", content=b"x")).status_code)
+            except httpx.TransportError as exc:
+                statuses.append(repr(exc))
+        assert statuses == [200] * 21
+    finally:
+        await links.aclose()
+        server.should_exit = True
+        await serving
