@@ -27,10 +27,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Mapped, QueryableAttribute, mapped_column
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
+
+from services.kit.errors import Conflict
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -194,6 +197,15 @@ def in_list(
         else bindparam(name, values, type_=kind, expanding=not postgresql)
     )
     return column == any_(parameter) if postgresql else column.in_(parameter)
+
+
+async def flush_or_conflict(session: AsyncSession, conflict: Conflict) -> None:
+    """Flush in a savepoint: a constraint violation undoes only this flush and raises `conflict`."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise conflict from exc
 
 
 async def bulk_insert(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:

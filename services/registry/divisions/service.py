@@ -1,10 +1,10 @@
 """Administrative divisions (行政区划): a tree of 12-digit codes; villages carry poor and exit status."""
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.audit import record_audit
 from services.kit.auth import Principal
+from services.kit.database import flush_or_conflict
 from services.kit.errors import Conflict, FieldError, NotFound, Unprocessable
 from services.kit.regions import LEVEL_LENGTHS, level_of, region_prefix
 from services.registry.concurrency import ensure_current
@@ -108,15 +108,12 @@ async def load(session: AsyncSession, body: DivisionsLoad, *, principal: Princip
                 setattr(division, name, value)
             division.version += 1
             updated += 1
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            "Another load created some of these divisions at the same time; retry.",
-            "其他用户正在同时导入相同的行政区划,请重试。",
-            code="division_exists",
-        ) from exc
+    concurrent_load = Conflict(
+        "Another load created some of these divisions at the same time; retry.",
+        "其他用户正在同时导入相同的行政区划,请重试。",
+        code="division_exists",
+    )
+    await flush_or_conflict(session, concurrent_load)
     record_audit(
         session,
         AuditRecord,

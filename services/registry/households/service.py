@@ -5,11 +5,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.audit import record_audit
 from services.kit.auth import Principal, Role
+from services.kit.database import flush_or_conflict
 from services.kit.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 from services.kit.outbox import publish
 from services.kit.regions import county_of
@@ -279,17 +279,14 @@ async def record_change(
         snapshot=current,
     )
     session.add(version)
-    try:
-        if not created:  # nobody else can write a version of a household made in this transaction
-            async with session.begin_nested():
-                await session.flush()
-    except IntegrityError as exc:
+    if not created:  # nobody else can write a version of a household made in this transaction
         # Someone else wrote this version number first (no row lock on their path): ours is stale.
-        raise Conflict(
+        stale = Conflict(
             "The household was changed by someone else at the same time; reload it and retry.",
             "该户信息刚被他人修改,请刷新后重新提交。",
             code="stale_version",
-        ) from exc
+        )
+        await flush_or_conflict(session, stale)
     record_audit(
         session,
         AuditRecord,
@@ -440,15 +437,12 @@ async def apply_survey(
     # A household created just now has no members yet: nothing to read back.
     current = [] if household is None else await repository.active_members(session, household.id)
     household, members = _surveyed(session, survey, household, current, numbers, indexes, vault)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            "A member is already an active member of another household.",
-            "有成员已登记在其他户中。",
-            code="member_in_other_household",
-        ) from exc
+    taken = Conflict(
+        "A member is already an active member of another household.",
+        "有成员已登记在其他户中。",
+        code="member_in_other_household",
+    )
+    await flush_or_conflict(session, taken)
 
     await record_change(
         session,
@@ -472,7 +466,8 @@ async def create_from_surveys(
     Each gets what `apply_survey` gives one: the same rows, version 1, its audit record and event,
     namesakes flagged. None, in its place, for a survey with a member already active in another
     household or in an earlier survey here: the caller applies it alone, which says why it cannot be.
-    IntegrityError (nothing kept) when someone else wrote one of these members meanwhile.
+    IntegrityError when someone else wrote one of these members meanwhile (the caller's savepoint
+    undoes the lot).
     """
     prepared = []
     for survey, principal in surveys:
@@ -487,8 +482,7 @@ async def create_from_surveys(
         taken.update(indexes)
         household, members = _surveyed(session, survey, None, [], numbers, indexes, vault)
         made.append((household, members, survey, principal))
-    async with session.begin_nested():
-        await session.flush()
+    await session.flush()
     for entry in made:
         if entry is not None:
             household, members, survey, principal = entry

@@ -347,7 +347,7 @@ async def apply_received(
     """Apply received, complete submissions in order (the applier; the caller locked them).
 
     Runs of surveys of new households with nothing to review are written together (one flush for
-    all, not one each: ~most of a survey's cost); any other submission is applied on its own.
+    all instead of one each, which was most of a survey's cost); any other is applied on its own.
     """
     run: list[SurveySubmission] = []
     for submission in submissions:
@@ -384,11 +384,12 @@ async def _create_together(
         for submission in submissions:
             await apply_stored(session, submission, context)
         return
-    for submission, household in zip(submissions, made, strict=True):
+    for submission, (_survey, submitter), household in zip(submissions, entries, made, strict=True):
         if household is None:
             await apply_stored(session, submission, context)  # a member is taken: it says by whom
         else:
-            _accept(session, submission, household, _principal_of(submission))
+            _accept(submission, household)
+            _record_outcome(session, submitter, submission)
 
 
 async def apply_stored(session: AsyncSession, submission: SurveySubmission, context: Context) -> None:
@@ -474,18 +475,17 @@ async def _apply(
                 exc.detail_zh,
             )
         else:
-            _accept(session, submission, household, actor)
-            return
-    _audit(session, actor, submission, "survey.apply", "入户调查处理结果")
-    _publish_status(session, submission)
+            _accept(submission, household)
+    _record_outcome(session, actor, submission)
 
 
-def _accept(
-    session: AsyncSession, submission: SurveySubmission, household: Household, actor: Principal
-) -> None:
+def _accept(submission: SurveySubmission, household: Household) -> None:
     _settle(submission, ACCEPTED)
     submission.household_id = household.id
     submission.household_version = household.version
+
+
+def _record_outcome(session: AsyncSession, actor: Principal, submission: SurveySubmission) -> None:
     _audit(session, actor, submission, "survey.apply", "入户调查处理结果")
     _publish_status(session, submission)
 
