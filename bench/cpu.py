@@ -37,11 +37,12 @@ class PostgresCpu:
                 pids = await connection.fetch(
                     "SELECT pid FROM pg_stat_activity WHERE datname = $1", self.database
                 )
-                for (pid,) in pids:
-                    used = process_cpu(pid)
-                    if used is None:
-                        self.visible = False
-                    else:
+                readings = {pid: process_cpu(pid) for (pid,) in pids}
+                # A backend may exit between the query and the read; none readable means a remote server.
+                if readings and all(used is None for used in readings.values()):
+                    self.visible = False
+                for pid, used in readings.items():
+                    if used is not None:
                         self.backends[pid] = max(used, self.backends.get(pid, 0.0))
                 await asyncio.sleep(0.2)
         finally:

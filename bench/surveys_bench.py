@@ -29,6 +29,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from bench.cpu import PostgresCpu, process_cpu
 from bench.generator import SyntheticCounty
 
 PG_SERVER = os.environ.get("FUPIN_BENCH_PG", "postgres@127.0.0.1:5432")
@@ -58,20 +59,11 @@ class SeparateSystem:
     pids: dict[str, list[int]]
 
     def cpu_seconds(self) -> dict[str, float]:
-        """CPU time used so far by each service's processes (from /proc), and by PostgreSQL."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        used = {}
-        for name, pids in self.pids.items():
-            total = 0
-            for pid in pids:
-                for child in [pid, *_children(pid)]:
-                    try:
-                        fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-                    except FileNotFoundError:
-                        continue
-                    total += int(fields[11]) + int(fields[12])
-            used[name] = total / ticks
-        return used
+        """CPU time used so far by each service's processes (from /proc)."""
+        return {
+            name: sum(process_cpu(child) or 0.0 for pid in pids for child in [pid, *_children(pid)])
+            for name, pids in self.pids.items()
+        }
 
 
 def _children(pid: int) -> list[int]:
@@ -226,6 +218,7 @@ async def _drive(
     tokens: list[str],
     jobs: list[Job],
     concurrency: int,
+    postgres: PostgresCpu,
 ) -> Figures:
     """Send the jobs from `concurrency` clients, each with its own cadre's token; time every request."""
     queue: asyncio.Queue[Job] = asyncio.Queue()
@@ -250,14 +243,19 @@ async def _drive(
             for code in codes:
                 statuses[code] = statuses.get(code, 0) + 1
 
-    cpu_before = system.cpu_seconds()
+    cpu_before = _cpu_seconds(system, postgres)
     started = time.perf_counter()
     await asyncio.gather(*(client(index) for index in range(concurrency)))
     elapsed = time.perf_counter() - started
-    cpu = {name: used - cpu_before[name] for name, used in system.cpu_seconds().items()}
+    cpu = {name: used - cpu_before[name] for name, used in _cpu_seconds(system, postgres).items()}
     sent = sum(job.submissions for job in jobs)
     unique = len({item["submission_id"] for job in jobs for item in _items(job)})
     return Figures(label, len(jobs), sent, unique, elapsed, latencies, statuses, cpu)
+
+
+def _cpu_seconds(system: SeparateSystem, postgres: PostgresCpu) -> dict[str, float]:
+    """CPU seconds so far of the services, the database's PostgreSQL backends and this load generator."""
+    return {**system.cpu_seconds(), "postgres": postgres.seconds() or 0.0, "load": time.process_time()}
 
 
 def _items(job: Job) -> list[dict[str, Any]]:
@@ -297,29 +295,25 @@ async def _run(system: SeparateSystem, sizes: dict[str, int]) -> tuple[list[Figu
         def bodies(count: int) -> list[dict[str, Any]]:
             return [household.survey(submission_id=uuid.uuid4()) for household in county.households(count)]
 
+        postgres = PostgresCpu(PG_SERVER, system.database)
+        postgres.start()
+
+        async def drive(label: str, jobs: list[Job], clients: int) -> Figures:
+            return await _drive(label, system, http, tokens, jobs, clients, postgres)
+
         results = []
-        await _drive("warm-up", system, http, tokens, _singles(bodies(200)), concurrency)
+        await drive("warm-up", _singles(bodies(200)), concurrency)
         single = bodies(sizes["singles"])
-        results.append(await _drive("single", system, http, tokens, _singles(single), concurrency))
+        results.append(await drive("single", _singles(single), concurrency))
         batched = bodies(sizes["batched"])
-        results.append(
-            await _drive(
-                "batch of 100", system, http, tokens, _batches(batched, 100), sizes["batch_concurrency"]
-            )
-        )
+        results.append(await drive("batch of 100", _batches(batched, 100), sizes["batch_concurrency"]))
         storm = bodies(sizes["singles"])
-        results.append(await _drive("single, each ×3", system, http, tokens, _singles(storm, 3), concurrency))
+        results.append(await drive("single, each ×3", _singles(storm, 3), concurrency))
         storm_batched = bodies(sizes["batched"])
         results.append(
-            await _drive(
-                "batch of 100, each ×3",
-                system,
-                http,
-                tokens,
-                _batches(storm_batched, 100, 3),
-                sizes["batch_concurrency"],
-            )
+            await drive("batch of 100, each ×3", _batches(storm_batched, 100, 3), sizes["batch_concurrency"])
         )
+        await postgres.stop()
     sent_ids = {body["submission_id"] for group in (single, batched, storm, storm_batched) for body in group}
     backlog, left, drain_seconds = await _drain(system.database, sizes["drain_timeout"])
     stored = await _stored(system.database, len(sent_ids) + 200)
@@ -400,7 +394,7 @@ def main() -> None:
         "p99 ms",
     ):
         table.add_column(column)
-    table.add_column("CPU ms per sent (gateway, registry)")
+    table.add_column("CPU ms per sent (gateway, registry, PostgreSQL, load generator)")
     table.add_column("statuses (per submission)")
     for figures in results:
         table.add_row(

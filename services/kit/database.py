@@ -200,10 +200,13 @@ def in_list(
 
 
 async def flush_or_conflict(session: AsyncSession, conflict: Conflict) -> None:
-    """Flush in a savepoint: a constraint violation undoes only this flush and raises `conflict`."""
+    """Flush; a constraint violation raises `conflict`, and the transaction is then lost.
+
+    A caller that goes on after the conflict must hold a savepoint begun before it added these rows:
+    one begun here would not help, as begin_nested() flushes what is pending before its SAVEPOINT.
+    """
     try:
-        async with session.begin_nested():
-            await session.flush()
+        await session.flush()
     except IntegrityError as exc:
         raise conflict from exc
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from services.registry.models import Household, HouseholdVersion, SurveySubmission
+from services.registry.models import Household, HouseholdVersion, Member, SurveySubmission
 from tests.support.system import RunningSystem, auth, eventually
 from tests.surveys.support import SURVEYS, households, make_team, revision
 
@@ -63,6 +63,51 @@ async def test_two_devices_on_one_household_one_applied_one_conflict(system: Run
     assert (stored["version"], stored["wages_fen"]) == (2, winning_wages["income"]["wages_fen"])
     # Nothing overwritten, nothing lost: the loser waits.
     assert await system.rows("registry", HouseholdVersion) == 2
+
+
+async def test_two_phones_registering_one_new_family_at_once_make_one_household(
+    system: RunningSystem,
+) -> None:
+    # Two cadres meet the same family: two surveys, two ids, the same members. Both may pass the
+    # member check before either commits; the loser's insert then fails on the unique index.
+    family = households(25, 8)
+    team = await make_team(system, family[0].village_code)
+    pairs = [
+        (household.survey(submission_id=uuid.uuid4()), household.survey(submission_id=uuid.uuid4()))
+        for household in family
+    ]
+    for first, second in pairs:
+        # A plausible income, so that neither waits for a reviewer before reaching the member check.
+        first["income"] = second["income"] = {
+            **first["income"],
+            "wages_fen": 600_000,
+            "production_net_fen": 200_000,
+            "property_fen": 0,
+        }
+    clients = connections(system, 2)
+    try:
+        answers = await asyncio.gather(
+            *(
+                asyncio.gather(
+                    clients[0].post(SURVEYS, json=first, headers=team.as_cadre()),
+                    clients[1].post(SURVEYS, json=second, headers=auth(team.other_cadre)),
+                )
+                for first, second in pairs
+            )
+        )
+    finally:
+        await asyncio.gather(*(client.aclose() for client in clients))
+    for pair in answers:
+        results = [response.json() for response in pair]
+        assert [response.status_code for response in pair] == [201, 201], results
+        assert sorted(result["status"] for result in results) == ["accepted", "needs_review"], results
+        loser = next(result for result in results if result["status"] == "needs_review")
+        assert loser["reason_code"] == "possible_duplicate"
+        assert loser["household_id"] is None
+    assert await system.rows("registry", Household) == len(family)
+    assert await system.rows("registry", HouseholdVersion) == len(family)
+    members = sum(len(first["members"]) for first, _ in pairs)
+    assert await system.rows("registry", Member) == members
 
 
 async def test_a_resend_after_a_lost_response_doubles_nothing(system: RunningSystem) -> None:

@@ -573,9 +573,11 @@ def _surveyed(
 async def flag_likely_duplicates(session: AsyncSession, household_ids: Sequence[uuid.UUID]) -> None:
     """Same name and birth date as an active member of another household in the county: flag, never refuse."""
     flagged: set[frozenset[uuid.UUID]] = set()
-    for member, household, village, other, other_household in await repository.unflagged_namesakes(
-        session, household_ids
-    ):
+    # The members are flushed already; what else is pending (version, audit, events) goes with the
+    # caller's next flush, one INSERT per table instead of one here and one there.
+    with session.no_autoflush:
+        namesakes = await repository.unflagged_namesakes(session, household_ids)
+    for member, household, village, other, other_household in namesakes:
         pair = frozenset((member, other))
         if pair in flagged:  # both members are among these households: one flag for the two
             continue

@@ -465,6 +465,10 @@ async def _apply(
                 )
                 if created and context.settings.survey_opens_identification_case:
                     await _open_identification(session, household, submission, actor, context.clock)
+                # Recorded before the savepoint's release, which writes them with the household's rows.
+                _accept(submission, household)
+                _record_outcome(session, actor, submission)
+            return
         except Conflict as exc:
             possible_duplicate = exc.code == "member_in_other_household"
             _settle(
@@ -474,8 +478,6 @@ async def _apply(
                 exc.detail,
                 exc.detail_zh,
             )
-        else:
-            _accept(submission, household)
     _record_outcome(session, actor, submission)
 
 
