@@ -41,7 +41,7 @@ class Clock:
             self._offset += delta
 
 
-def _clock(request: Request) -> Clock:
+async def _clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 

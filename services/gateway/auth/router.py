@@ -24,12 +24,12 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth / 认证"])
 PersonDep = Annotated[Principal, Depends(require_roles(*Role))]
 
 
-def identity(request: Request) -> service.Identity:
+async def identity(request: Request) -> service.Identity:
     state = request.app.state
     return service.Identity(state.passwords, state.key_ring, state.revocations, state.settings)
 
 
-def caller(request: Request) -> service.Caller:
+async def caller(request: Request) -> service.Caller:
     return service.Caller(
         client_ip=request.client.host if request.client else "-",
         user_agent=request.headers.get("user-agent", ""),

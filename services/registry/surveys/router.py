@@ -17,7 +17,7 @@ SurveyorDep = Annotated[Principal, Depends(require_roles(Role.CADRE, Role.VILLAG
 ReviewerDep = Annotated[Principal, Depends(require_roles(Role.TOWNSHIP_REVIEWER, Role.COUNTY_APPROVER))]
 
 
-def survey_context(request: Request) -> service.Context:
+async def survey_context(request: Request) -> service.Context:
     state = request.app.state
     return service.Context(vault=state.vault, settings=state.settings, clock=state.clock)
 
